@@ -1,0 +1,35 @@
+import type { ErrorCode } from '../protocol/errors';
+
+/**
+ * A failure the client can act on. Thrown anywhere in the sidecar; the error middleware turns it
+ * into `{error: {code, message, details}}` with the matching HTTP status. Anything that is not a
+ * DomainError is a bug: logged with the request id and answered 500 without internals.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const invalid = (message: string, details?: unknown) => new DomainError('invalid', message, details);
+export const notFound = (message: string, details?: unknown) => new DomainError('not_found', message, details);
+export const conflict = (message: string, details?: unknown) => new DomainError('conflict', message, details);
+export const unavailable = (message: string, details?: unknown) => new DomainError('unavailable', message, details);
+
+export const httpStatusOf: Record<ErrorCode, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unprocessable: 422,
+  unavailable: 503,
+  internal: 500,
+};

@@ -1,0 +1,57 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import { DomainError } from '../errors';
+
+const loopbackNames = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * Refuses requests whose Host header is not a loopback name (or one the user allowed): a web page
+ * on another origin that rebinds its DNS name to 127.0.0.1 still sends its own name as Host.
+ */
+export function hostGuard(allowedHosts: readonly string[]) {
+  const allowed = new Set([...loopbackNames, ...allowedHosts.map((h) => h.toLowerCase())]);
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const host = ctx.hostname.toLowerCase();
+    if (!allowed.has(host) && !host.endsWith('.localhost')) {
+      throw new DomainError(
+        'forbidden',
+        `Host ${JSON.stringify(ctx.host)} is not allowed: use localhost or 127.0.0.1, or add the name to RUNTRAIL_ALLOWED_HOSTS.`,
+      );
+    }
+    await next();
+  };
+}
+
+/**
+ * Every /api route except the health checks needs `Authorization: Bearer <token>`. Compared in
+ * constant time over digests so neither length nor prefix leaks.
+ */
+export function requireToken(token: string) {
+  const expected = digest(token);
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (ctx.path.startsWith('/api/') && !isPublic(ctx.path)) {
+      const header = ctx.get('authorization');
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (match?.[1] === undefined) {
+        throw new DomainError(
+          'unauthorized',
+          header === ''
+            ? 'Missing Authorization header: send "Authorization: Bearer <token>" (runtrail token prints it).'
+            : 'Malformed Authorization header: expected "Bearer <token>".',
+        );
+      }
+      if (!timingSafeEqual(digest(match[1]), expected)) {
+        throw new DomainError('unauthorized', "Invalid token: it does not match this sidecar's token.");
+      }
+    }
+    await next();
+  };
+}
+
+function isPublic(path: string): boolean {
+  return path === '/api/health' || path.startsWith('/api/health/');
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

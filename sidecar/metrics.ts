@@ -1,0 +1,50 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * The sidecar's Prometheus metrics, on their own registry so several apps in one process (tests)
+ * do not collide. Names follow Prometheus conventions: base units, `_total` for counters.
+ */
+export class SidecarMetrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'runtrail_http_requests_total',
+    help: 'HTTP requests answered, by method, matched route and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'runtrail_http_request_duration_seconds',
+    help: 'Time from receiving a request to answering it, by method and matched route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly neo4jQueryDuration = new Histogram({
+    name: 'runtrail_neo4j_query_duration_seconds',
+    help: 'Neo4j unit-of-work latency (session open to result consumed), by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly neo4jConnectionErrors = new Counter({
+    name: 'runtrail_neo4j_connection_errors_total',
+    help: 'Failures to reach Neo4j (refused, timed out, lost), by Neo4j error code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly redisErrors = new Counter({
+    name: 'runtrail_redis_errors_total',
+    help: 'Redis connection and command errors, by error code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'runtrail_' });
+  }
+}
