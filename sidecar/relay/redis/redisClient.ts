@@ -40,21 +40,38 @@ export function openRedis(
     outage = undefined;
     onOutage?.(undefined);
   });
-  redis.on('error', (error: Error & { code?: string }) => {
-    const code = error.code ?? 'unknown';
+  const fail = (code: string, message: string) => {
     metrics.redisErrors.inc({ code });
     if (outage === undefined) {
-      outage = { code, message: error.message, since: new Date() };
-      log.warn({ target: redact(url), connection: name, code, err: error.message }, 'Redis unavailable');
+      outage = { code, message, since: new Date() };
+      log.warn({ target: redact(url), connection: name, code, err: message }, 'Redis unavailable');
     } else {
-      outage = { ...outage, code, message: error.message };
+      outage = { ...outage, code, message };
     }
     onOutage?.(outage);
+  };
+  redis.on('error', (error: Error & { code?: string }) => fail(error.code ?? 'unknown', error.message));
+  // ioredis reports a refused reconnect only after its first backoff; a dropped connection is
+  // already an outage, so it is recorded the moment the socket closes.
+  redis.on('close', () => {
+    if (!closing.has(redis) && outage === undefined) fail('connection_lost', 'the connection to Redis was closed');
   });
   // The first connect fails like any later one; the 'error' handler above reports it and
   // ioredis keeps retrying, so the sidecar starts whether or not Redis is up.
   redis.connect().catch(() => {});
   return redis;
+}
+
+const closing = new WeakSet<Redis>();
+
+/** Closes a connection from openRedis() on purpose, so its close is not counted as an outage. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  closing.add(redis);
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
 }
 
 /** The command connection and its health probe. */
@@ -111,11 +128,7 @@ export class RedisClient {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.commands.quit();
-    } catch {
-      this.commands.disconnect();
-    }
+    await closeRedis(this.commands);
     this.log.debug('Redis connection closed');
   }
 }

@@ -108,15 +108,7 @@ export class Neo4jClient {
     for (let attempt = 0; attempt < 2; attempt++) {
       const started = performance.now();
       try {
-        const components = await withTimeout(
-          this.run('health', 'READ', async (tx) => {
-            const result = await tx.run('CALL dbms.components() YIELD name, versions, edition RETURN versions[0] AS version, edition');
-            const record = result.records[0];
-            return { version: String(record?.get('version') ?? 'unknown'), edition: String(record?.get('edition') ?? '') };
-          }),
-          timeoutMs,
-          `Neo4j did not answer within ${timeoutMs} ms`,
-        );
+        const components = await withTimeout(this.probe(), timeoutMs, `Neo4j did not answer within ${timeoutMs} ms`);
         const latencyMs = round(performance.now() - started);
         this.markUp();
         return {
@@ -140,6 +132,26 @@ export class Neo4jClient {
       target: this.target,
       error: { code: outage.code, message: outage.message, since: outage.since.toISOString() },
     };
+  }
+
+  /**
+   * One auto-commit query, deliberately without the driver's transaction retries: a health check
+   * must report an outage at once, not retry through it.
+   */
+  private async probe(): Promise<{ version: string; edition: string }> {
+    const end = this.metrics.neo4jQueryDuration.startTimer({ operation: 'health' });
+    const session = this.driver.session({ database: this.settings.database, defaultAccessMode: neo4j.session.READ });
+    try {
+      const result = await session.run('CALL dbms.components() YIELD versions, edition RETURN versions[0] AS version, edition');
+      end({ outcome: 'ok' });
+      const record = result.records[0];
+      return { version: String(record?.get('version') ?? 'unknown'), edition: String(record?.get('edition') ?? '') };
+    } catch (error) {
+      end({ outcome: 'error' });
+      throw error;
+    } finally {
+      await session.close();
+    }
   }
 
   /**
