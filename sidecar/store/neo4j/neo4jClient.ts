@@ -66,6 +66,11 @@ export class Neo4jClient {
     return this.state === 'connected';
   }
 
+  /** A getter, so the connect loop re-reads it after every await (no narrowing). */
+  private get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
   /**
    * Starts connecting in the background and returns at once. Retries forever with capped
    * backoff until the first success; later outages are noticed by queries and health checks.
@@ -77,12 +82,13 @@ export class Neo4jClient {
 
   private async connectUntilUp(): Promise<void> {
     const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
-    while (this.state !== 'closed') {
+    while (!this.isClosed) {
       try {
         await this.driver.verifyConnectivity({ database: this.settings.database });
         this.markUp();
         return;
       } catch (error) {
+        if (this.isClosed) return;
         this.markDown(error);
         const delay = backoff.next();
         this.log.info({ target: this.target, retryInMs: delay }, 'waiting for Neo4j');
@@ -121,7 +127,7 @@ export class Neo4jClient {
         };
       } catch (error) {
         lastError = error;
-        if (!isConnectionError(error)) break;
+        if (!isStaleConnection(error)) break;
       }
     }
     const outage = this.markDown(lastError);
@@ -197,10 +203,10 @@ export class Neo4jClient {
     return this.outage;
   }
 
+  /** Closes the driver at once; a connect attempt still in progress fails and ends the loop. */
   async close(): Promise<void> {
     this.state = 'closed';
     this.wakeConnectLoop?.();
-    await this.connectLoop;
     await this.driver.close();
   }
 }
@@ -208,12 +214,20 @@ export class Neo4jClient {
 /** Errors that mean "the server is not there (now)", as opposed to a bad query or bad credentials. */
 function isConnectionError(error: unknown): boolean {
   const code = errorCode(error);
-  return code === 'ServiceUnavailable' || code === 'SessionExpired' || code === 'timeout' || /ECONN|EPIPE|socket/i.test(code);
+  return isStaleConnection(error) || code === 'timeout' || /ECONN|EPIPE|socket/i.test(code);
+}
+
+/** A pooled connection found dead on use (e.g. after a server restart): worth one immediate retry. */
+function isStaleConnection(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ServiceUnavailable' || code === 'SessionExpired';
 }
 
 function errorCode(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' && error.code !== '') {
-    return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    // The driver's own timeouts carry the code "N/A".
+    if (error.code === 'N/A' && /timed out/i.test(errorMessage(error))) return 'timeout';
+    if (error.code !== '' && error.code !== 'N/A') return error.code;
   }
   return 'unknown';
 }
