@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ServiceHealth, SidecarHealth } from '../../../protocol/health';
 import { freePort } from '../../fixtures/services/freePort';
 import { controllableNeo4j, controllableRedis } from '../../fixtures/services/testServices';
@@ -29,12 +32,15 @@ describe('the sidecar bundle as a process (node dist/sidecar.js)', function () {
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     const port = (blocker.address() as net.AddressInfo).port;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtrail-e2e-port-'));
     try {
-      const { exited, output } = spawnSidecarProcess({ RUNTRAIL_PORT: String(port), RUNTRAIL_DATA_DIR: `/tmp/runtrail-e2e-port-${port}` });
+      const { exited, output } = spawnSidecarProcess({ RUNTRAIL_PORT: String(port), RUNTRAIL_DATA_DIR: dataDir });
       assert.equal(await exited, 1);
       assert.match(output(), new RegExp(`Port ${port} on 127.0.0.1 is already in use: stop the other process or set RUNTRAIL_PORT`));
+      assert.equal(fs.existsSync(path.join(dataDir, 'runtrail.db.pid')), false, 'the store was released on the way out');
     } finally {
       blocker.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
