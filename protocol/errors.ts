@@ -13,6 +13,7 @@ export const ErrorCode = z.enum([
   'conflict',
   'unprocessable',
   'payload_too_large',
+  'unsupported_media_type',
   'unavailable',
   'internal',
 ]);

@@ -88,7 +88,12 @@ export const Run = z.object({
   error: z.unknown().nullable(),
   command: z.union([z.array(z.string()), z.string()]).nullable(),
   cwd: z.string().nullable(),
-  git: z.object({ repo: z.string().nullable(), branch: z.string().nullable(), commit: z.string().nullable(), dirty: z.boolean().nullable() }),
+  git: z.object({
+    repo: z.string().nullable(),
+    branch: z.string().nullable(),
+    commit: z.string().nullable(),
+    dirty: z.boolean().nullable(),
+  }),
   labels: z.array(z.string()),
   replayOf: z.string().nullable(),
   forkedFromNode: z.string().nullable(),

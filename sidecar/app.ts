@@ -1,10 +1,16 @@
 import Koa from 'koa';
 import type { Backends } from './backends';
+import { DomainError } from './errors';
 import { hostGuard, requireToken } from './http/accessGuard';
 import { errorHandler } from './http/errorHandler';
 import { healthRoutes } from './http/healthRoutes';
+import { legacyRoutes } from './http/legacyRoutes';
 import { metricsRoutes } from './http/metricsRoutes';
+import { nodeRoutes } from './http/nodeRoutes';
+import { openApiRoutes } from './http/openapi';
 import { requestContext } from './http/requestContext';
+import { runRoutes } from './http/runRoutes';
+import type { IngestQueue } from './ingest/ingestQueue';
 import type { Logger } from './log';
 import type { SidecarMetrics } from './metrics';
 
@@ -12,9 +18,11 @@ export interface AppDeps {
   readonly version: string;
   readonly log: Logger;
   readonly metrics: SidecarMetrics;
-  readonly backends: Pick<Backends, 'store' | 'relay' | 'neo4j' | 'redis'>;
+  readonly backends: Pick<Backends, 'store' | 'relay' | 'neo4j' | 'redis' | 'storeReady'>;
+  readonly ingest: IngestQueue;
   readonly token: string;
   readonly allowedHosts: readonly string[];
+  readonly limits: { readonly maxBodyBytes: number; readonly maxFieldBytes: number };
 }
 
 /**
@@ -32,16 +40,33 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requireToken(deps.token));
 
   const { store, relay, neo4j, redis } = deps.backends;
-  const health = healthRoutes({
-    version: deps.version,
-    startedAt: Date.now(),
-    store,
-    relay,
-    neo4j,
-    redis,
+  // Data routes wait for the store's schema (Neo4j may come up after the sidecar).
+  app.use(async (ctx, next) => {
+    if (
+      !deps.backends.storeReady() &&
+      ctx.path.startsWith('/api/') &&
+      !ctx.path.startsWith('/api/health') &&
+      ctx.path !== '/api/openapi.json'
+    ) {
+      throw new DomainError(
+        'unavailable',
+        `The ${store.kind} store is not ready yet (connecting or setting up its schema): retry shortly.`,
+        undefined,
+        2,
+      );
+    }
+    await next();
   });
-  const metrics = metricsRoutes(deps.metrics);
-  for (const router of [health, metrics]) {
+
+  const routers = [
+    healthRoutes({ version: deps.version, startedAt: Date.now(), store, relay, neo4j, redis }),
+    metricsRoutes(deps.metrics),
+    openApiRoutes(deps.version).router,
+    runRoutes({ store, ingest: deps.ingest, limits: deps.limits }).router,
+    nodeRoutes(store).router,
+    legacyRoutes(store, deps.ingest, deps.limits).router,
+  ];
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -4,7 +4,11 @@ import type { Logger } from './log';
 import type { SidecarMetrics } from './metrics';
 import { RedisClient } from './relay/redis/redisClient';
 import { Neo4jClient } from './store/neo4j/neo4jClient';
+import { Neo4jRunStore } from './store/neo4j/neo4jRunStore';
+import type { RunStore } from './store/runStore';
 import { SqliteDatabase } from './store/sqlite/sqliteDatabase';
+import { SqliteRunStore } from './store/sqlite/sqliteRunStore';
+import { Backoff } from './util/backoff';
 
 export interface HealthProbe {
   /** Never throws: a failing service is reported in the result. */
@@ -13,28 +17,38 @@ export interface HealthProbe {
 
 /**
  * The services behind the sidecar, chosen by configuration: Neo4j or the embedded SQLite file
- * for the store, Redis or in-process for the relay. Opening never waits for Neo4j or Redis;
- * both connect (and reconnect) in the background while health reports them unavailable.
+ * for the store, Redis or in-process for the relay. Opening never waits for Neo4j or Redis: both
+ * connect (and reconnect) in the background, health reports them unavailable meanwhile, and the
+ * store's schema is set up as soon as Neo4j answers (`storeReady` until then is false).
  */
 export interface Backends {
-  readonly store: HealthProbe & { readonly kind: 'neo4j' | 'sqlite' };
+  readonly store: RunStore;
   readonly relay: HealthProbe & { readonly kind: 'redis' | 'memory' };
   readonly neo4j: Neo4jClient | undefined;
   readonly redis: RedisClient | undefined;
-  readonly sqlite: SqliteDatabase | undefined;
+  /** True once the store's schema is in place; data routes answer 503 before. */
+  storeReady(): boolean;
   close(): Promise<void>;
 }
 
-export function openBackends(config: SidecarConfig, log: Logger, metrics: SidecarMetrics): Backends {
-  const sqlite = config.neo4j === undefined ? SqliteDatabase.open(config.dataDir) : undefined;
-  const neo4j = config.neo4j === undefined ? undefined : new Neo4jClient(config.neo4j, log, metrics);
-  neo4j?.start();
+export async function openBackends(config: SidecarConfig, log: Logger, metrics: SidecarMetrics): Promise<Backends> {
+  let ready = false;
+  let closed = false;
+  let store: RunStore;
+  let neo4j: Neo4jClient | undefined;
+  if (config.neo4j === undefined) {
+    store = new SqliteRunStore(SqliteDatabase.open(config.dataDir));
+    await store.init();
+    ready = true;
+  } else {
+    neo4j = new Neo4jClient(config.neo4j, log, metrics);
+    neo4j.start();
+    store = new Neo4jRunStore(neo4j);
+    void initWhenReachable(store, log, () => closed).then((ok) => {
+      ready = ok;
+    });
+  }
   const redis = config.redisUrl === undefined ? undefined : new RedisClient(config.redisUrl, log, metrics);
-
-  const store: Backends['store'] =
-    neo4j !== undefined
-      ? { kind: 'neo4j', check: () => neo4j.check() }
-      : { kind: 'sqlite', check: async () => (sqlite as SqliteDatabase).check() };
   const relay: Backends['relay'] =
     redis !== undefined
       ? { kind: 'redis', check: () => redis.check() }
@@ -48,10 +62,26 @@ export function openBackends(config: SidecarConfig, log: Logger, metrics: Sideca
     relay,
     neo4j,
     redis,
-    sqlite,
+    storeReady: () => ready,
     async close() {
-      await Promise.allSettled([neo4j?.close(), redis?.close()]);
-      sqlite?.close();
+      closed = true;
+      await Promise.allSettled([store.close(), redis?.close()]);
     },
   };
+}
+
+/** Retries the schema set-up with backoff until it succeeds; false if the sidecar closed first. */
+async function initWhenReachable(store: RunStore, log: Logger, isClosed: () => boolean): Promise<boolean> {
+  const backoff = new Backoff({ initialMs: 250, maxMs: 5_000 });
+  while (!isClosed()) {
+    try {
+      await store.init();
+      log.info({ store: store.kind }, 'store schema ready');
+      return true;
+    } catch (error) {
+      log.debug({ err: (error as Error).message }, 'store schema not set up yet');
+      await new Promise((resolve) => setTimeout(resolve, backoff.next()));
+    }
+  }
+  return false;
 }

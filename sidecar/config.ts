@@ -30,6 +30,21 @@ export interface SidecarConfig {
   readonly logLevel: LogLevel;
   /** How long SIGTERM waits for in-flight requests before closing their sockets. */
   readonly shutdownGraceMs: number;
+  readonly limits: {
+    /** Largest request body accepted (413 above). */
+    readonly maxBodyBytes: number;
+    /** Largest serialized input/output/error/attributes of one node (413 above). */
+    readonly maxFieldBytes: number;
+  };
+  /** Group commit: see sidecar/ingest/ingestQueue.ts. */
+  readonly ingest: {
+    /** A group is flushed once it holds this many records. */
+    readonly maxBatchRecords: number;
+    /** …or this long after its first record arrived, whichever comes first. */
+    readonly flushDelayMs: number;
+    /** Records waiting beyond this answer 503 + Retry-After (back-pressure). */
+    readonly maxQueuedRecords: number;
+  };
 }
 
 /** Every problem found in the environment, each naming the variable, the value and the fix. */
@@ -59,6 +74,16 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
 
   const port = parseInteger(get('RUNTRAIL_PORT'), 'RUNTRAIL_PORT', 0, 65535, 7317, problems, '(0 picks a free port)');
   const shutdownGraceMs = parseInteger(get('RUNTRAIL_SHUTDOWN_GRACE_MS'), 'RUNTRAIL_SHUTDOWN_GRACE_MS', 0, 600_000, 10_000, problems);
+  const int = (name: string, min: number, max: number, fallback: number) => parseInteger(get(name), name, min, max, fallback, problems);
+  const limits = {
+    maxBodyBytes: int('RUNTRAIL_MAX_BODY_BYTES', 1024, 1024 ** 3, 32 * 1024 ** 2),
+    maxFieldBytes: int('RUNTRAIL_MAX_FIELD_BYTES', 1024, 64 * 1024 ** 2, 256 * 1024),
+  };
+  const ingest = {
+    maxBatchRecords: int('RUNTRAIL_INGEST_BATCH_RECORDS', 1, 100_000, 2_000),
+    flushDelayMs: int('RUNTRAIL_INGEST_FLUSH_MS', 0, 10_000, 2),
+    maxQueuedRecords: int('RUNTRAIL_INGEST_QUEUE_RECORDS', 1, 10_000_000, 200_000),
+  };
 
   const host = get('RUNTRAIL_HOST') ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]+$/.test(host) && !/^\[[0-9a-fA-F:]+\]$/.test(host)) {
@@ -91,7 +116,7 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
   const redisUrl = readRedisUrl(get('REDIS_URL'), problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, port, dataDir, token, allowedHosts, neo4j, redisUrl, logLevel, shutdownGraceMs };
+  return { host, port, dataDir, token, allowedHosts, neo4j, redisUrl, logLevel, shutdownGraceMs, limits, ingest };
 }
 
 function readNeo4j(get: (name: string) => string | undefined, problems: string[]): Neo4jSettings | undefined {

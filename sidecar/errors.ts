@@ -10,6 +10,8 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    /** Sent as Retry-After with 503s: when the client should try again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -19,7 +21,8 @@ export class DomainError extends Error {
 export const invalid = (message: string, details?: unknown) => new DomainError('invalid', message, details);
 export const notFound = (message: string, details?: unknown) => new DomainError('not_found', message, details);
 export const conflict = (message: string, details?: unknown) => new DomainError('conflict', message, details);
-export const unavailable = (message: string, details?: unknown) => new DomainError('unavailable', message, details);
+export const unavailable = (message: string, retryAfterSeconds = 1, details?: unknown) =>
+  new DomainError('unavailable', message, details, retryAfterSeconds);
 
 export const httpStatusOf: Record<ErrorCode, number> = {
   invalid: 400,
@@ -29,6 +32,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   unprocessable: 422,
   unavailable: 503,
   internal: 500,

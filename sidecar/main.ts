@@ -1,11 +1,7 @@
-import { createApp } from './app';
-import { openBackends } from './backends';
 import { ConfigError, loadConfig, type SidecarConfig } from './config';
 import { createLogger } from './log';
-import { SidecarMetrics } from './metrics';
-import { listen } from './server';
+import { type RunningSidecar, startSidecar } from './sidecar';
 import { StoreOpenError } from './store/sqlite/sqliteDatabase';
-import { resolveToken } from './token';
 import { sidecarVersion } from './version';
 
 /**
@@ -26,36 +22,26 @@ async function main(): Promise<void> {
   }
 
   const log = createLogger(config.logLevel);
-  const metrics = new SidecarMetrics();
-  let backends: ReturnType<typeof openBackends>;
-  let token: ReturnType<typeof resolveToken>;
+  let sidecar: RunningSidecar;
   try {
-    token = resolveToken(config.dataDir, config.token);
-    backends = openBackends(config, log, metrics);
+    sidecar = await startSidecar(config, log, sidecarVersion);
   } catch (error) {
-    fail(error instanceof StoreOpenError ? error.message : `Cannot prepare ${config.dataDir}: ${(error as Error).message}`);
-  }
-
-  const app = createApp({ version: sidecarVersion, log, metrics, backends, token: token.token, allowedHosts: config.allowedHosts });
-  let server: Awaited<ReturnType<typeof listen>>;
-  try {
-    server = await listen(app, config.host, config.port);
-  } catch (error) {
-    await backends.close();
     const code = (error as NodeJS.ErrnoException).code;
     fail(
-      code === 'EADDRINUSE'
-        ? `Port ${config.port} on ${config.host} is already in use: stop the other process or set RUNTRAIL_PORT (0 picks a free port).`
-        : `Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`,
+      error instanceof StoreOpenError
+        ? error.message
+        : code === 'EADDRINUSE'
+          ? `Port ${config.port} on ${config.host} is already in use: stop the other process or set RUNTRAIL_PORT (0 picks a free port).`
+          : `Cannot start: ${(error as Error).message}`,
     );
   }
 
   log.info(
     {
-      url: server.url,
-      tokenFile: token.file ?? null,
-      store: backends.store.kind,
-      relay: backends.relay.kind,
+      url: sidecar.url,
+      tokenFile: sidecar.token.file ?? null,
+      store: sidecar.backends.store.kind,
+      relay: sidecar.backends.relay.kind,
       dataDir: config.dataDir,
       version: sidecarVersion,
     },
@@ -70,8 +56,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
-    await server.close(config.shutdownGraceMs);
-    await backends.close();
+    await sidecar.close(config.shutdownGraceMs);
     log.info('stopped');
     // Exit explicitly: a library timer left behind must not keep a stopped sidecar alive.
     log.flush(() => process.exit(0));

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The sidecar's Prometheus metrics, on their own registry so several apps in one process (tests)
@@ -41,6 +41,40 @@ export class SidecarMetrics {
     name: 'runtrail_redis_errors_total',
     help: 'Redis connection and command errors, by error code.',
     labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestRecords = new Counter({
+    name: 'runtrail_ingest_records_total',
+    help: 'Node records committed (acknowledged as durable).',
+    registers: [this.registry],
+  });
+
+  readonly ingestRejected = new Counter({
+    name: 'runtrail_ingest_rejected_requests_total',
+    help: 'Ingest requests not committed, by reason (queue_full, store_error, conflict, unprocessable, not_found).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestQueueDepth = new Gauge({
+    name: 'runtrail_ingest_queue_records',
+    help: 'Records waiting for the next group commit.',
+    registers: [this.registry],
+  });
+
+  readonly ingestBatchRecords = new Histogram({
+    name: 'runtrail_ingest_batch_records',
+    help: 'Records per group commit.',
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000],
+    registers: [this.registry],
+  });
+
+  readonly ingestCommitDuration = new Histogram({
+    name: 'runtrail_ingest_commit_duration_seconds',
+    help: 'Time to write one group commit to the store, by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
 

@@ -48,8 +48,9 @@ export function requireToken(token: string) {
   };
 }
 
+/** Health checks (for probes) and the API description need no token. */
 function isPublic(path: string): boolean {
-  return path === '/api/health' || path.startsWith('/api/health/');
+  return path === '/api/health' || path.startsWith('/api/health/') || path === '/api/openapi.json';
 }
 
 function digest(value: string): Buffer {

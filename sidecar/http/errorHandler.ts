@@ -27,6 +27,7 @@ export function errorHandler() {
       ctx.status = status;
       ctx.body = body;
       if (status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="runtrail"');
+      if (error instanceof DomainError && error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
     }
   };
 }
@@ -39,7 +40,7 @@ const codeOfStatus: Record<number, ErrorCode> = {
   405: 'method_not_allowed',
   409: 'conflict',
   413: 'payload_too_large',
-  415: 'invalid',
+  415: 'unsupported_media_type',
   422: 'unprocessable',
   503: 'unavailable',
 };

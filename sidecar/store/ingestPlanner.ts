@@ -81,7 +81,10 @@ interface Problem {
   reason: string;
 }
 
-export async function planIngest(requests: readonly IngestRequestRows[], reader: IngestReader): Promise<{ plan: WritePlan; outcomes: IngestOutcome[] }> {
+export async function planIngest(
+  requests: readonly IngestRequestRows[],
+  reader: IngestReader,
+): Promise<{ plan: WritePlan; outcomes: IngestOutcome[] }> {
   const runIds = [...new Set(requests.map((r) => r.runId))];
   const ids = new Set<string>();
   for (const request of requests) {
@@ -150,7 +153,10 @@ export async function planIngest(requests: readonly IngestRequestRows[], reader:
       }
       if (node && !node.state.placeholder && record.parentId !== undefined && record.parentId !== node.state.parentId) {
         const was = node.state.parentId === null ? 'a root' : `under ${node.state.parentId}`;
-        problem('conflict', `parentId of node ${record.id} is immutable: it was reported ${was}, now ${record.parentId === null ? 'as a root' : `under ${record.parentId}`}`);
+        problem(
+          'conflict',
+          `parentId of node ${record.id} is immutable: it was reported ${was}, now ${record.parentId === null ? 'as a root' : `under ${record.parentId}`}`,
+        );
         return;
       }
 
@@ -183,16 +189,24 @@ export async function planIngest(requests: readonly IngestRequestRows[], reader:
       mergeRecord(node, record, request.receivedAt);
     });
 
-    // Only an edge into a node that already has children can close a cycle; walk up from the new
-    // parent and fail if the walk reaches the child.
+    // Only an edge into a node that already has children can close a cycle: walk up from those
+    // nodes, remembering every node proven to reach a root, so the whole check is linear even
+    // for a 10,000-deep chain sent in one request.
     const parentsInRequest = new Set(request.records.flatMap((r) => (typeof r.parentId === 'string' ? [r.parentId] : [])));
+    const reachesRoot = new Set<string>();
     for (const [id, working] of overlay) {
-      const mayHaveChildren = !working.isNew || loaded.has(id) || parentsInRequest.has(id) || groupParents.has(id);
+      const mayHaveChildren = !working.isNew || parentsInRequest.has(id) || groupParents.has(id);
       if (working.newParent === undefined || !mayHaveChildren) continue;
-      const cycle = await closesCycle(id, working.newParent, lookup, loaded, reader);
+      const cycle = await findCycle(id, lookup, loaded, reader, reachesRoot);
       if (cycle) {
         const index = request.records.findIndex((r) => r.id === id);
-        problems.push({ index, id, code: 'conflict', reason: `parent ${working.newParent} of node ${id} would close a cycle: ${cycle.join(' -> ')}` });
+        problems.push({
+          index,
+          id,
+          code: 'conflict',
+          reason: `parent ${working.newParent} of node ${id} would close a cycle: ${cycle.join(' -> ')}`,
+        });
+        break;
       }
     }
 
@@ -316,26 +330,26 @@ function mergeRecord(node: Working, record: IngestRecord, receivedAt: number): v
 }
 
 /**
- * Walks up from `parentId` (in-group edges first, then the store) and returns the cycle as a
- * list of ids when the walk reaches `childId`.
+ * Follows parent links up from `start` (edges of the group first, then the store) and returns the
+ * ids around the loop when the walk comes back to a node it passed; undefined when it reaches a
+ * root. Nodes on a walk that reached a root are added to `reachesRoot` and end later walks early.
  */
-async function closesCycle(
-  childId: string,
-  parentId: string,
+async function findCycle(
+  start: string,
   lookup: (id: string) => Working | undefined,
   loaded: Map<string, NodeState>,
   reader: IngestReader,
+  reachesRoot: Set<string>,
 ): Promise<string[] | undefined> {
-  const path = [childId];
-  const seen = new Set<string>([childId]);
-  let current: string | null = parentId;
-  while (current !== null) {
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  let current: string | null = start;
+  while (current !== null && !reachesRoot.has(current)) {
+    if (onPath.has(current)) return [...path.slice(path.indexOf(current)), current];
+    onPath.add(current);
     path.push(current);
-    if (current === childId) return path;
-    if (seen.has(current)) return undefined;
-    seen.add(current);
     const node = lookup(current);
-    if (node === undefined) return undefined;
+    if (node === undefined) break;
     const next: string | null = node.state.parentId;
     if (next !== null && lookup(next) === undefined) {
       // Beyond what the group loaded: fetch the rest of the stored chain in one query.
@@ -343,6 +357,7 @@ async function closesCycle(
     }
     current = next;
   }
+  for (const id of path) reachesRoot.add(id);
   return undefined;
 }
 
@@ -351,12 +366,19 @@ function rejection(runId: string, problems: Problem[]): DomainError {
   const code = problems.some((p) => p.code === 'conflict') ? 'conflict' : 'unprocessable';
   const first = problems[0] as Problem;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-  return new DomainError(code, `Rejected the whole batch for run ${runId}: nodes[${first.index}]: ${first.reason}${more}. Nothing of it was written.`, {
-    records: problems.map(({ index, id, reason }) => ({ index, id, reason })),
-  });
+  return new DomainError(
+    code,
+    `Rejected the whole batch for run ${runId}: nodes[${first.index}]: ${first.reason}${more}. Nothing of it was written.`,
+    {
+      records: problems.map(({ index, id, reason }) => ({ index, id, reason })),
+    },
+  );
 }
 
-function toPlan(committed: Map<string, Working>, runDeltas: Map<string, { nodeCount: number; tokensIn: number; tokensOut: number; costUsd: number }>): WritePlan {
+function toPlan(
+  committed: Map<string, Working>,
+  runDeltas: Map<string, { nodeCount: number; tokensIn: number; tokensOut: number; costUsd: number }>,
+): WritePlan {
   const plan: WritePlan = { creates: [], updates: [], edges: [], placed: [], runDeltas: [] };
   for (const [id, working] of committed) {
     if (working.isNew) plan.creates.push(fullRow(working));

@@ -47,7 +47,11 @@ export interface RunStore {
    * seq, id, at most `limit` rows; `truncated` when deeper or further nodes exist. Undefined when there is
    * no such node. Rows carry no payloads.
    */
-  subtree(nodeId: string, depth: number, limit: number): Promise<{ rows: Array<NodeRow & { depth: number }>; truncated: boolean } | undefined>;
+  subtree(
+    nodeId: string,
+    depth: number,
+    limit: number,
+  ): Promise<{ rows: Array<NodeRow & { depth: number }>; truncated: boolean } | undefined>;
   /**
    * Children of `parentId` (or the roots of the run when null; placeholders are never roots) in
    * sibling order (seq, id), strictly after `after`.

@@ -1,4 +1,4 @@
-import neo4j, { type Driver, type ManagedTransaction, type Session } from 'neo4j-driver';
+import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type Session } from 'neo4j-driver';
 import type { ServiceHealth } from '../../../protocol/health';
 import { type Neo4jSettings, redact } from '../../config';
 import type { Logger } from '../../log';
@@ -170,6 +170,33 @@ export class Neo4jClient {
     try {
       session = this.driver.session({ database: this.settings.database, defaultAccessMode: mode });
       const result = mode === 'READ' ? await session.executeRead(work) : await session.executeWrite(work);
+      end({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      end({ outcome: 'error' });
+      if (isConnectionError(error)) this.markDown(error);
+      throw error;
+    } finally {
+      await session?.close();
+    }
+  }
+
+  /**
+   * One auto-commit query in its own session, for what a managed transaction cannot hold: schema
+   * statements and `CALL {…} IN TRANSACTIONS`. Not retried by the driver, so the statement must be
+   * safe to run again.
+   */
+  async runAutoCommit(
+    operation: string,
+    mode: 'READ' | 'WRITE',
+    query: string,
+    parameters?: Record<string, unknown>,
+  ): Promise<QueryResult> {
+    const end = this.metrics.neo4jQueryDuration.startTimer({ operation });
+    let session: Session | undefined;
+    try {
+      session = this.driver.session({ database: this.settings.database, defaultAccessMode: mode });
+      const result = await session.run(query, parameters);
       end({ outcome: 'ok' });
       return result;
     } catch (error) {

@@ -193,7 +193,9 @@ for (const kind of storeKinds) {
       it('never goes backwards: a finished node stays finished and keeps its payloads', async () => {
         expectOk(await ingest(store, runId, [aRecord('b1', { status: 'ok', startedAt: t, endedAt: t + 10, output: '"first"' })]));
         // A late, retried start record arrives after the end.
-        expectOk(await ingest(store, runId, [aRecord('b1', { status: 'running', startedAt: t + 5, input: '"late input"', output: '"second"' })]));
+        expectOk(
+          await ingest(store, runId, [aRecord('b1', { status: 'running', startedAt: t + 5, input: '"late input"', output: '"second"' })]),
+        );
         const node = await store.getNode('b1');
         assert.equal(node?.status, 'ok');
         assert.equal(node?.startedAt, t);
@@ -206,7 +208,12 @@ for (const kind of storeKinds) {
 
       it('ends a node ok (or error when it carries one) when a record gives only endedAt', async () => {
         expectOk(await ingest(store, runId, [aRecord('e1', { startedAt: t }), aRecord('e2', { startedAt: t })]));
-        expectOk(await ingest(store, runId, [{ id: 'e1', endedAt: t + 3 }, { id: 'e2', endedAt: t + 4, error: '{"message":"x"}' }]));
+        expectOk(
+          await ingest(store, runId, [
+            { id: 'e1', endedAt: t + 3 },
+            { id: 'e2', endedAt: t + 4, error: '{"message":"x"}' },
+          ]),
+        );
         assert.equal((await store.getNode('e1'))?.status, 'ok');
         assert.equal((await store.getNode('e2'))?.status, 'error');
       });
@@ -219,7 +226,9 @@ for (const kind of storeKinds) {
         assert.equal(placeholder?.runId, runId);
         assert.deepEqual(ids((await store.pathToRoot('child')) ?? []), ['parent', 'child']);
 
-        const filled = expectOk(await ingest(store, runId, [aRecord('parent', { parentId: null, kind: 'decision', name: 'choose', seq: 0 })]));
+        const filled = expectOk(
+          await ingest(store, runId, [aRecord('parent', { parentId: null, kind: 'decision', name: 'choose', seq: 0 })]),
+        );
         assert.equal(filled.created, 0);
         const parent = await store.getNode('parent');
         assert.equal(parent?.placeholder, false);
@@ -231,7 +240,10 @@ for (const kind of storeKinds) {
       });
 
       it('is idempotent: the same batch twice changes nothing', async () => {
-        const batch = [aRecord('i1', { startedAt: t, tokensIn: 7, costUsd: 0.5 }), aRecord('i2', { parentId: 'i1', startedAt: t, tokensOut: 3 })];
+        const batch = [
+          aRecord('i1', { startedAt: t, tokensIn: 7, costUsd: 0.5 }),
+          aRecord('i2', { parentId: 'i1', startedAt: t, tokensOut: 3 }),
+        ];
         expectOk(await ingest(store, runId, batch));
         const before = { run: await store.getRun(runId), nodes: await store.listRunNodes(runId) };
         const again = expectOk(await ingest(store, runId, batch));
@@ -245,7 +257,9 @@ for (const kind of storeKinds) {
         expectOk(await ingest(store, runId, [aRecord('p1'), aRecord('p2'), aRecord('c1', { parentId: 'p1' })]));
         const error = expectRejected(await ingest(store, runId, [aRecord('new1'), aRecord('c1', { parentId: 'p2' })]), 'conflict');
         assert.match(error.message, /parentId of node c1 is immutable/);
-        assert.deepEqual(error.details, { records: [{ index: 1, id: 'c1', reason: 'parentId of node c1 is immutable: it was reported under p1, now under p2' }] });
+        assert.deepEqual(error.details, {
+          records: [{ index: 1, id: 'c1', reason: 'parentId of node c1 is immutable: it was reported under p1, now under p2' }],
+        });
         assert.equal(await store.getNode('new1'), undefined, 'all or nothing');
         assert.equal((await store.getNode('c1'))?.parentId, 'p1');
         // Turning a root into a child is a change of parent too.
@@ -426,7 +440,14 @@ for (const kind of storeKinds) {
         const durations = [100, 200, 300, 400];
         for (const [i, d] of durations.entries()) {
           await store.createRun(
-            aRun({ id: `s${i}`, workflow: 'triage', startedAt: t0 + i, status: i === 3 ? 'error' : 'ok', endedAt: t0 + i + d, durationMs: d }),
+            aRun({
+              id: `s${i}`,
+              workflow: 'triage',
+              startedAt: t0 + i,
+              status: i === 3 ? 'error' : 'ok',
+              endedAt: t0 + i + d,
+              durationMs: d,
+            }),
           );
         }
         await store.createRun(aRun({ id: 'sx', workflow: 'other', startedAt: t0 + 10 }));

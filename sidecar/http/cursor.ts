@@ -1,0 +1,25 @@
+import { DomainError } from '../errors';
+
+/**
+ * Opaque keyset cursors: base64url of a small JSON tuple. Clients pass back what they got; a
+ * cursor that does not decode to the expected shape is a 400, never a silent first page.
+ */
+export function encodeCursor(parts: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+export function decodeCursor<T extends readonly ('string' | 'number')[]>(
+  cursor: string,
+  shape: T,
+): { [K in keyof T]: T[K] extends 'string' ? string : number } {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parts = undefined;
+  }
+  if (!Array.isArray(parts) || parts.length !== shape.length || parts.some((p, i) => typeof p !== shape[i])) {
+    throw new DomainError('invalid', 'Invalid cursor: pass back the nextCursor value of the previous page unchanged.');
+  }
+  return parts as { [K in keyof T]: T[K] extends 'string' ? string : number };
+}

@@ -1,0 +1,61 @@
+import { createApp } from './app';
+import { type Backends, openBackends } from './backends';
+import type { SidecarConfig } from './config';
+import { IngestQueue } from './ingest/ingestQueue';
+import type { Logger } from './log';
+import { SidecarMetrics } from './metrics';
+import { type ListeningServer, listen } from './server';
+import { resolveToken, type SidecarToken } from './token';
+
+export interface RunningSidecar {
+  readonly url: string;
+  readonly token: SidecarToken;
+  readonly backends: Backends;
+  readonly ingest: IngestQueue;
+  readonly metrics: SidecarMetrics;
+  /**
+   * Graceful stop, in dependency order: stop accepting requests and let in-flight ones finish
+   * (up to graceMs), drain the ingest queue, then close the store and Redis.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * Wires a whole sidecar from its configuration: token, backends, group commit queue, Koa app,
+ * listening socket. Used by main.ts (the process) and by tests (in-process, port 0).
+ */
+export async function startSidecar(config: SidecarConfig, log: Logger, version: string): Promise<RunningSidecar> {
+  const metrics = new SidecarMetrics();
+  const token = resolveToken(config.dataDir, config.token);
+  const backends = await openBackends(config, log, metrics);
+  const ingest = new IngestQueue(backends.store, config.ingest, metrics, log);
+  const app = createApp({
+    version,
+    log,
+    metrics,
+    backends,
+    ingest,
+    token: token.token,
+    allowedHosts: config.allowedHosts,
+    limits: config.limits,
+  });
+  let server: ListeningServer;
+  try {
+    server = await listen(app, config.host, config.port);
+  } catch (error) {
+    await backends.close();
+    throw error;
+  }
+  return {
+    url: server.url,
+    token,
+    backends,
+    ingest,
+    metrics,
+    async close(graceMs) {
+      await server.close(graceMs);
+      await ingest.close();
+      await backends.close();
+    },
+  };
+}
