@@ -44,6 +44,8 @@ export interface SidecarConfig {
     readonly flushDelayMs: number;
     /** Records waiting beyond this answer 503 + Retry-After (back-pressure). */
     readonly maxQueuedRecords: number;
+    /** Group commits in flight at once. */
+    readonly maxConcurrentCommits: number;
   };
 }
 
@@ -83,6 +85,7 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
     maxBatchRecords: int('RUNTRAIL_INGEST_BATCH_RECORDS', 1, 100_000, 2_000),
     flushDelayMs: int('RUNTRAIL_INGEST_FLUSH_MS', 0, 10_000, 2),
     maxQueuedRecords: int('RUNTRAIL_INGEST_QUEUE_RECORDS', 1, 10_000_000, 200_000),
+    maxConcurrentCommits: int('RUNTRAIL_INGEST_COMMITS', 1, 64, 4),
   };
 
   const host = get('RUNTRAIL_HOST') ?? '127.0.0.1';

@@ -10,6 +10,12 @@ export interface IngestQueueOptions {
   readonly flushDelayMs: number;
   /** Beyond this many waiting records, new requests get 503 + Retry-After. */
   readonly maxQueuedRecords: number;
+  /**
+   * Groups written at the same time. Neo4j commits groups of different runs in parallel (each
+   * transaction locks its runs first, so groups of one run still apply in order); the SQLite
+   * store writes one at a time whatever this says.
+   */
+  readonly maxConcurrentCommits: number;
 }
 
 interface Waiting {
@@ -20,16 +26,16 @@ interface Waiting {
 
 /**
  * Group commit (DESIGN.md "Write path"): requests wait here and are written together, one store
- * transaction per group, one group at a time. While a group is being written the next one fills
- * up, so under load groups grow and the per-request cost of a commit shrinks; when idle, a lone
- * request waits at most `flushDelayMs`. A request is answered only after its group committed, so
+ * transaction per group, at most `maxConcurrentCommits` groups at a time. While groups are being
+ * written the next one fills up, so under load groups grow and the per-request cost of a commit
+ * shrinks; when idle, a lone request waits at most `flushDelayMs`. A request is answered only after its group committed, so
  * a 2xx means durable. Store failure rejects the whole group with 503 (nothing was written) and
  * the clients retry; a full queue answers 503 at once.
  */
 export class IngestQueue {
   private waiting: Waiting[] = [];
   private waitingRecords = 0;
-  private writing: Promise<void> | undefined;
+  private readonly writing = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -69,8 +75,12 @@ export class IngestQueue {
     });
   }
 
+  private get slotFree(): boolean {
+    return this.writing.size < Math.max(1, this.options.maxConcurrentCommits);
+  }
+
   private schedule(): void {
-    if (this.writing !== undefined || this.waiting.length === 0) return;
+    if (!this.slotFree || this.waiting.length === 0) return;
     if (this.waitingRecords >= this.options.maxBatchRecords || this.options.flushDelayMs === 0) {
       this.startWrite();
     } else {
@@ -81,7 +91,7 @@ export class IngestQueue {
   private startWrite(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.writing !== undefined || this.waiting.length === 0) return;
+    if (!this.slotFree || this.waiting.length === 0) return;
     const group: Waiting[] = [];
     let records = 0;
     // Whole requests only (each is all-or-nothing); at least one, however large.
@@ -94,10 +104,13 @@ export class IngestQueue {
     }
     this.waitingRecords -= records;
     this.metrics.ingestQueueDepth.set(this.waitingRecords);
-    this.writing = this.write(group, records).finally(() => {
-      this.writing = undefined;
+    const write = this.write(group, records).finally(() => {
+      this.writing.delete(write);
       this.schedule();
     });
+    this.writing.add(write);
+    // A full group may be waiting behind this one while another slot is free.
+    this.schedule();
   }
 
   private async write(group: Waiting[], records: number): Promise<void> {
@@ -140,9 +153,9 @@ export class IngestQueue {
   /** Stops taking requests and waits until every waiting one has been written or answered. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.writing !== undefined || this.waiting.length > 0) {
-      if (this.writing === undefined) this.startWrite();
-      await this.writing;
+    while (this.writing.size > 0 || this.waiting.length > 0) {
+      this.startWrite();
+      await Promise.all(this.writing);
     }
   }
 }

@@ -18,6 +18,9 @@ export const neo4jDriverConfig = {
   connectionTimeout: 3_000,
   maxConnectionLifetime: 30 * 60_000,
   maxTransactionRetryTime: 15_000,
+  // Stream whole results in one go: our queries are paged or need every row anyway, and pulling
+  // 1,000 records at a time cost 10 round trips (~30 ms) on a 10,000-node tree.
+  fetchSize: -1,
   userAgent: 'runtrail-sidecar',
 } as const;
 

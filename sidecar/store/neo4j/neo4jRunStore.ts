@@ -18,7 +18,18 @@ import type {
 } from '../runStore';
 import type { Neo4jClient } from './neo4jClient';
 import { ingestInTransaction } from './neo4jIngest';
-import { nodeMap, nodeSummaryMap, recordToNode, recordToRun, runMap, runProps, toInteger, toNumber } from './neo4jRows';
+import {
+  listToNode,
+  nodeMap,
+  nodeSummaryList,
+  nodeSummaryMap,
+  recordToNode,
+  recordToRun,
+  runMap,
+  runProps,
+  toInteger,
+  toNumber,
+} from './neo4jRows';
 import { awaitIndexes, schemaStatements } from './neo4jSchema';
 
 /** Nodes (or edges) deleted per inner transaction when a run is deleted: bounds the transaction state. */
@@ -73,7 +84,7 @@ const GET_NODE = `MATCH (n:Node {id: $id}) RETURN ${nodeMap('n')} AS node`;
 // By the runId property and index, not by expanding the run's IN_RUN relationships.
 const LIST_RUN_NODES = `
 MATCH (n:Node {runId: $runId})
-RETURN ${nodeSummaryMap('n')} AS node
+RETURN ${nodeSummaryList('n')} AS node
 ORDER BY n.seq, n.id`;
 
 // The root is the ancestor without a parent (a placeholder parent counts as one); only that one
@@ -248,7 +259,7 @@ LIMIT $limit`;
   listRunNodes(runId: string): Promise<NodeRow[]> {
     return this.client.run('list-run-nodes', 'READ', async (tx) => {
       const result = await tx.run(LIST_RUN_NODES, { runId });
-      return result.records.map((record) => recordToNode(record.get('node')));
+      return result.records.map((record) => listToNode(record.get('node')));
     });
   }
 
