@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors';
+import { EventsQuery } from './events';
 import { ServiceHealth, SidecarHealth } from './health';
 import {
   CreateRunRequest,
@@ -266,6 +267,15 @@ export const operations = {
     auth: true,
     query: StatsQuery,
     responses: { 200: { description: 'Aggregates', schema: StatsResponse }, 400: errors[400], 401: errors[401] },
+  },
+  events: {
+    method: 'get',
+    path: '/api/events',
+    summary: 'Server-Sent Events of committed upserts (all runs or `?runId=`), resumable with Last-Event-ID',
+    tag: 'runs',
+    auth: true,
+    query: EventsQuery,
+    responses: { 200: { description: 'text/event-stream: node, run, reset, paused, resumed events' }, 400: errors[400], 401: errors[401] },
   },
   legacyPostNode: {
     method: 'post',

@@ -3,6 +3,7 @@ import type { Backends } from './backends';
 import { DomainError } from './errors';
 import { hostGuard, requireToken } from './http/accessGuard';
 import { errorHandler } from './http/errorHandler';
+import { type EventRouteOptions, eventRoutes } from './http/eventRoutes';
 import { healthRoutes } from './http/healthRoutes';
 import { legacyRoutes } from './http/legacyRoutes';
 import { metricsRoutes } from './http/metricsRoutes';
@@ -23,6 +24,7 @@ export interface AppDeps {
   readonly token: string;
   readonly allowedHosts: readonly string[];
   readonly limits: { readonly maxBodyBytes: number; readonly maxFieldBytes: number };
+  readonly events: EventRouteOptions;
 }
 
 /**
@@ -62,7 +64,8 @@ export function createApp(deps: AppDeps): Koa {
     healthRoutes({ version: deps.version, startedAt: Date.now(), store, relay, neo4j, redis }),
     metricsRoutes(deps.metrics),
     openApiRoutes(deps.version).router,
-    runRoutes({ store, ingest: deps.ingest, limits: deps.limits }).router,
+    runRoutes({ store, ingest: deps.ingest, relay, limits: deps.limits }).router,
+    eventRoutes(relay, deps.metrics, deps.events).router,
     nodeRoutes(store).router,
     legacyRoutes(store, deps.ingest, deps.limits).router,
   ];

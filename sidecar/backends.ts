@@ -2,7 +2,10 @@ import type { ServiceHealth } from '../protocol/health';
 import type { SidecarConfig } from './config';
 import type { Logger } from './log';
 import type { SidecarMetrics } from './metrics';
-import { RedisClient } from './relay/redis/redisClient';
+import { MemoryRelay } from './relay/memory/memoryRelay';
+import type { RedisClient } from './relay/redis/redisClient';
+import { RedisRelay } from './relay/redis/redisRelay';
+import type { Relay } from './relay/relay';
 import { Neo4jClient } from './store/neo4j/neo4jClient';
 import { Neo4jRunStore } from './store/neo4j/neo4jRunStore';
 import type { RunStore } from './store/runStore';
@@ -23,7 +26,7 @@ export interface HealthProbe {
  */
 export interface Backends {
   readonly store: RunStore;
-  readonly relay: HealthProbe & { readonly kind: 'redis' | 'memory' };
+  readonly relay: Relay;
   readonly neo4j: Neo4jClient | undefined;
   readonly redis: RedisClient | undefined;
   /** True once the store's schema is in place; data routes answer 503 before. */
@@ -48,14 +51,13 @@ export async function openBackends(config: SidecarConfig, log: Logger, metrics: 
       ready = ok;
     });
   }
-  const redis = config.redisUrl === undefined ? undefined : new RedisClient(config.redisUrl, log, metrics);
-  const relay: Backends['relay'] =
-    redis !== undefined
-      ? { kind: 'redis', check: () => redis.check() }
-      : {
-          kind: 'memory',
-          check: async () => ({ service: 'memory', status: 'ok', message: 'In-process relay (REDIS_URL is not set)' }),
-        };
+  // REDIS_URL set: the Redis Streams relay. Its command connection is also the RedisClient that
+  // answers /api/health/redis, so a sidecar holds two Redis connections (commands, stream reader).
+  const relay: Relay =
+    config.redisUrl === undefined
+      ? new MemoryRelay()
+      : new RedisRelay(config.redisUrl, { maxLen: config.relay.maxLen, bufferSize: config.relay.bufferSize }, log, metrics);
+  const redis: RedisClient | undefined = relay instanceof RedisRelay ? relay.client : undefined;
 
   return {
     store,
@@ -65,7 +67,8 @@ export async function openBackends(config: SidecarConfig, log: Logger, metrics: 
     storeReady: () => ready,
     async close() {
       closed = true;
-      await Promise.allSettled([store.close(), redis?.close()]);
+      // relay.close() also closes `redis`, its command connection.
+      await Promise.allSettled([store.close(), relay.close()]);
     },
   };
 }

@@ -27,6 +27,13 @@ export interface SidecarConfig {
   readonly neo4j: Neo4jSettings | undefined;
   /** Unset: the in-process relay is used. */
   readonly redisUrl: string | undefined;
+  /** The Redis relay (REDIS_URL set): see sidecar/relay/redis/redisRelay.ts. */
+  readonly relay: {
+    /** `MAXLEN ~` of the global stream; each run's stream keeps a tenth of it (at least 1,000). */
+    readonly maxLen: number;
+    /** Events held in the sidecar while Redis is unreachable; beyond it the oldest are dropped (counted). */
+    readonly bufferSize: number;
+  };
   readonly logLevel: LogLevel;
   /** How long SIGTERM waits for in-flight requests before closing their sockets. */
   readonly shutdownGraceMs: number;
@@ -36,6 +43,8 @@ export interface SidecarConfig {
     /** Largest serialized input/output/error/attributes of one node (413 above). */
     readonly maxFieldBytes: number;
   };
+  /** SSE heartbeat interval (comment lines on idle /api/events streams). */
+  readonly sseHeartbeatMs: number;
   /** Group commit: see sidecar/ingest/ingestQueue.ts. */
   readonly ingest: {
     /** A group is flushed once it holds this many records. */
@@ -81,11 +90,17 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
     maxBodyBytes: int('RUNTRAIL_MAX_BODY_BYTES', 1024, 1024 ** 3, 32 * 1024 ** 2),
     maxFieldBytes: int('RUNTRAIL_MAX_FIELD_BYTES', 1024, 64 * 1024 ** 2, 256 * 1024),
   };
+  const sseHeartbeatMs = int('RUNTRAIL_SSE_HEARTBEAT_MS', 100, 300_000, 15_000);
   const ingest = {
     maxBatchRecords: int('RUNTRAIL_INGEST_BATCH_RECORDS', 1, 100_000, 2_000),
     flushDelayMs: int('RUNTRAIL_INGEST_FLUSH_MS', 0, 10_000, 2),
     maxQueuedRecords: int('RUNTRAIL_INGEST_QUEUE_RECORDS', 1, 10_000_000, 200_000),
     maxConcurrentCommits: int('RUNTRAIL_INGEST_COMMITS', 1, 64, 4),
+  };
+
+  const relay = {
+    maxLen: int('RUNTRAIL_RELAY_MAXLEN', 1_000, 100_000_000, 100_000),
+    bufferSize: int('RUNTRAIL_RELAY_BUFFER', 100, 10_000_000, 10_000),
   };
 
   const host = get('RUNTRAIL_HOST') ?? '127.0.0.1';
@@ -119,7 +134,7 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
   const redisUrl = readRedisUrl(get('REDIS_URL'), problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, port, dataDir, token, allowedHosts, neo4j, redisUrl, logLevel, shutdownGraceMs, limits, ingest };
+  return { host, port, dataDir, token, allowedHosts, neo4j, redisUrl, relay, logLevel, shutdownGraceMs, limits, sseHeartbeatMs, ingest };
 }
 
 function readNeo4j(get: (name: string) => string | undefined, problems: string[]): Neo4jSettings | undefined {

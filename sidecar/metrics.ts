@@ -78,6 +78,45 @@ export class SidecarMetrics {
     registers: [this.registry],
   });
 
+  readonly sseClients = new Gauge({
+    name: 'runtrail_sse_clients',
+    help: 'Open GET /api/events connections.',
+    registers: [this.registry],
+  });
+
+  readonly sseDisconnects = new Counter({
+    name: 'runtrail_sse_disconnects_total',
+    help: 'SSE connections closed by the sidecar, by reason (slow_client).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly relayPublished = new Counter({
+    name: 'runtrail_relay_published_total',
+    help: 'Events written to the Redis relay streams by this sidecar.',
+    registers: [this.registry],
+  });
+
+  readonly relayDropped = new Counter({
+    name: 'runtrail_relay_dropped_total',
+    help: 'Events this sidecar never wrote to the Redis relay, by reason (buffer_full while Redis was unreachable, rejected by Redis, unserializable, closed).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly relayBuffered = new Gauge({
+    name: 'runtrail_relay_buffered_events',
+    help: 'Events waiting in this sidecar to be written to Redis (grows while Redis is unreachable, bounded by RUNTRAIL_RELAY_BUFFER).',
+    registers: [this.registry],
+  });
+
+  readonly relayLag = new Histogram({
+    name: 'runtrail_relay_lag_seconds',
+    help: "Time from publishing an event to this sidecar's stream reader receiving it back from Redis (local buffering included).",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'runtrail_' });
   }

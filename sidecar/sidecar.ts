@@ -4,6 +4,7 @@ import type { SidecarConfig } from './config';
 import { IngestQueue } from './ingest/ingestQueue';
 import type { Logger } from './log';
 import { SidecarMetrics } from './metrics';
+import { nodeEvents } from './relay/relayEvents';
 import { type ListeningServer, listen } from './server';
 import { resolveToken, type SidecarToken } from './token';
 
@@ -28,7 +29,8 @@ export async function startSidecar(config: SidecarConfig, log: Logger, version: 
   const metrics = new SidecarMetrics();
   const token = resolveToken(config.dataDir, config.token);
   const backends = await openBackends(config, log, metrics);
-  const ingest = new IngestQueue(backends.store, config.ingest, metrics, log);
+  // Watchers hear of an upsert only after it is durable.
+  const ingest = new IngestQueue(backends.store, config.ingest, metrics, log, (request) => backends.relay.publish(nodeEvents(request)));
   const app = createApp({
     version,
     log,
@@ -38,6 +40,7 @@ export async function startSidecar(config: SidecarConfig, log: Logger, version: 
     token: token.token,
     allowedHosts: config.allowedHosts,
     limits: config.limits,
+    events: { heartbeatMs: config.sseHeartbeatMs, maxBufferedBytes: 8 * 1024 * 1024 },
   });
   let server: ListeningServer;
   try {

@@ -4,6 +4,8 @@ import { CreateRunRequest, FinishRunRequest, IngestRequest, type IngestResponse,
 import { DomainError } from '../errors';
 import type { IngestQueue } from '../ingest/ingestQueue';
 import { toIngestRecords } from '../ingest/nodeRecords';
+import type { Relay } from '../relay/relay';
+import { runDeletedEvent, runEvent } from '../relay/relayEvents';
 import { finishPatch, newRunRow } from '../runs/runLifecycle';
 import { nestRows, toNodeSummary, toRun } from '../store/rowMapping';
 import type { RunRow, RunStore } from '../store/runStore';
@@ -15,11 +17,12 @@ import { parseWith } from './validation';
 export interface RunRouteDeps {
   readonly store: RunStore;
   readonly ingest: IngestQueue;
+  readonly relay: Relay;
   readonly limits: { readonly maxBodyBytes: number; readonly maxFieldBytes: number };
 }
 
 /** Runs: create, list, read, finish, delete; node ingest; the run's tree and roots. */
-export function runRoutes({ store, ingest, limits }: RunRouteDeps): OperationRouter {
+export function runRoutes({ store, ingest, relay, limits }: RunRouteDeps): OperationRouter {
   const routes = new OperationRouter();
   const requireRun = async (runId: string): Promise<RunRow> => {
     const run = await store.getRun(runId);
@@ -35,7 +38,9 @@ export function runRoutes({ store, ingest, limits }: RunRouteDeps): OperationRou
     }
     ctx.status = created ? 201 : 200;
     ctx.set('Location', `/api/runs/${encodeURIComponent(run.id)}`);
-    ctx.body = toRun(run);
+    const dto = toRun(run);
+    ctx.body = dto;
+    if (created) relay.publish([runEvent(dto)]);
   });
 
   routes.on(operations.listRuns, async (ctx, { query }) => {
@@ -68,12 +73,15 @@ export function runRoutes({ store, ingest, limits }: RunRouteDeps): OperationRou
     const patch = finishPatch(run, body, Date.now());
     const updated = Object.keys(patch).length === 0 ? run : await store.updateRun(run.id, patch);
     if (!updated) throw new DomainError('not_found', `No run ${params.runId}.`);
-    ctx.body = toRun(updated);
+    const dto = toRun(updated);
+    ctx.body = dto;
+    if (updated !== run) relay.publish([runEvent(dto)]);
   });
 
   routes.on(operations.deleteRun, async (ctx, { params }) => {
     if (!(await store.deleteRun(params.runId))) throw new DomainError('not_found', `No run ${params.runId}.`);
     ctx.status = 204;
+    relay.publish([runDeletedEvent(params.runId)]);
   });
 
   routes.on(operations.ingestNodes, async (ctx, { params }) => {

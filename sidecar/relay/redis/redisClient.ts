@@ -64,9 +64,16 @@ export function openRedis(
 
 const closing = new WeakSet<Redis>();
 
-/** Closes a connection from openRedis() on purpose, so its close is not counted as an outage. */
-export async function closeRedis(redis: Redis): Promise<void> {
+/**
+ * Closes a connection from openRedis() on purpose, so its close is not counted as an outage.
+ * `disconnect` drops it at once: a QUIT would wait behind a blocked XREAD for up to its timeout.
+ */
+export async function closeRedis(redis: Redis, how: 'quit' | 'disconnect' = 'quit'): Promise<void> {
   closing.add(redis);
+  if (how === 'disconnect') {
+    redis.disconnect();
+    return;
+  }
   try {
     await redis.quit();
   } catch {

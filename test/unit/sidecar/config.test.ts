@@ -23,6 +23,7 @@ describe('sidecar configuration', () => {
     assert.equal(config.redisUrl, undefined);
     assert.equal(config.token, undefined);
     assert.equal(config.logLevel, 'info');
+    assert.deepEqual(config.relay, { maxLen: 100_000, bufferSize: 10_000 });
   });
 
   it('reads every documented variable', () => {
@@ -77,6 +78,14 @@ describe('sidecar configuration', () => {
     for (const port of ['65536', '-1', '80.5', '1e3']) {
       assert.match(problemsOf({ RUNTRAIL_PORT: port })[0] ?? '', /RUNTRAIL_PORT/);
     }
+  });
+
+  it('reads the Redis relay bounds and rejects a retention too small for one publish batch', () => {
+    const config = loadConfig({ RUNTRAIL_RELAY_MAXLEN: '5000', RUNTRAIL_RELAY_BUFFER: '200' }, linux);
+    assert.deepEqual(config.relay, { maxLen: 5_000, bufferSize: 200 });
+    const problems = problemsOf({ RUNTRAIL_RELAY_MAXLEN: '10', RUNTRAIL_RELAY_BUFFER: 'lots' });
+    assert.match(problems[0] ?? '', /^RUNTRAIL_RELAY_MAXLEN="10" is not an integer from 1000 to 100000000/);
+    assert.match(problems[1] ?? '', /^RUNTRAIL_RELAY_BUFFER="lots" is not an integer/);
   });
 
   it('requires NEO4J_USER and NEO4J_PASSWORD together', () => {
