@@ -1,4 +1,5 @@
 import neo4j, { type Driver, type Integer, type ManagedTransaction } from 'neo4j-driver';
+import { nodeSummaryList } from '../../sidecar/store/neo4j/neo4jRows';
 import type { BenchNode } from './nodeBatches';
 
 /**
@@ -27,37 +28,11 @@ MATCH (child:Node {id: edge.childId})
 MATCH (parent:Node {id: edge.parentId})
 CREATE (child)-[:CHILD_OF]->(parent)`;
 
-/** What a tree listing returns per node: everything but the payloads (input, output, attributes). */
-const summaryFields = [
-  'id',
-  'runId',
-  'parentId',
-  'key',
-  'kind',
-  'name',
-  'status',
-  'seq',
-  'startedAt',
-  'endedAt',
-  'durationMs',
-  'error',
-  'tokensIn',
-  'tokensOut',
-  'costUsd',
-  'file',
-  'line',
-  'column',
-  'function',
-  'replayed',
-  'diverged',
-  'placeholder',
-];
-
 // The cheapest form measured for a whole run: a list per row (a map per row cost the driver about
 // four times the decoding CPU), by the runId index, in sibling order like the sidecar's.
 const LIST_RUN_NODES = `
 MATCH (n:Node {runId: $runId})
-RETURN [${summaryFields.map((f) => `n.${f}`).join(', ')}] AS node
+RETURN ${nodeSummaryList('n')} AS node
 ORDER BY n.seq, n.id`;
 
 type NodeProps = Record<string, string | number | boolean | Integer>;

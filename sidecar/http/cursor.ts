@@ -23,3 +23,18 @@ export function decodeCursor<T extends readonly ('string' | 'number')[]>(
   }
   return parts as { [K in keyof T]: T[K] extends 'string' ? string : number };
 }
+
+/**
+ * One keyset page: stores are asked for `limit + 1` rows, so a row beyond the limit says there is
+ * a next page, whose cursor is the key of the last row shown.
+ */
+export function keysetPage<Row, Item>(
+  rows: readonly Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  keyOf: (row: Row) => readonly (string | number)[],
+): { items: Item[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(toItem), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}

@@ -1,9 +1,9 @@
 import { operations } from '../../protocol/api';
 import type { TreeNode } from '../../protocol/runs';
 import { DomainError } from '../errors';
-import { nestRows, toNode, toNodeSummary } from '../store/rowMapping';
+import { nestRows, roundCost, toNode, toNodeSummary } from '../store/rowMapping';
 import type { RunStore } from '../store/runStore';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, keysetPage } from './cursor';
 import { OperationRouter } from './operationRouter';
 import { nodePage } from './runRoutes';
 
@@ -49,12 +49,13 @@ export function nodeRoutes(store: RunStore): OperationRouter {
       query.limit + 1,
       after && { startedAt: after[0], id: after[1] },
     );
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    ctx.body = {
-      nodes: page.map((row) => ({ ...toNodeSummary(row), workflow: row.workflow })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([last.startedAt ?? 0, last.id]) : null,
-    };
+    const { items, nextCursor } = keysetPage(
+      rows,
+      query.limit,
+      (row) => ({ ...toNodeSummary(row), workflow: row.workflow }),
+      (row) => [row.startedAt ?? 0, row.id],
+    );
+    ctx.body = { nodes: items, nextCursor };
   });
 
   routes.on(operations.stats, async (ctx, { query }) => {
@@ -63,7 +64,7 @@ export function nodeRoutes(store: RunStore): OperationRouter {
       workflows: rows.map((row) => ({
         ...row,
         errorRate: row.runs === 0 ? 0 : (row.byStatus.error ?? 0) / row.runs,
-        costUsd: Math.round(row.costUsd * 1e9) / 1e9,
+        costUsd: roundCost(row.costUsd),
         lastRunAt: row.lastRunAt === null ? null : new Date(row.lastRunAt).toISOString(),
       })),
     };

@@ -1,6 +1,14 @@
 import type { Context } from 'koa';
 import { operations } from '../../protocol/api';
-import { CreateRunRequest, FinishRunRequest, IngestRequest, type IngestResponse, type RunDetail, type RunPage } from '../../protocol/runs';
+import {
+  CreateRunRequest,
+  FinishRunRequest,
+  IngestRequest,
+  type IngestResponse,
+  type NodePage,
+  type RunDetail,
+  type RunPage,
+} from '../../protocol/runs';
 import { DomainError } from '../errors';
 import type { IngestQueue } from '../ingest/ingestQueue';
 import { toIngestRecords } from '../ingest/nodeRecords';
@@ -8,8 +16,8 @@ import type { Relay } from '../relay/relay';
 import { runDeletedEvent, runEvent } from '../relay/relayEvents';
 import { finishPatch, newRunRow } from '../runs/runLifecycle';
 import { nestRows, toNodeSummary, toRun } from '../store/rowMapping';
-import type { RunRow, RunStore } from '../store/runStore';
-import { decodeCursor, encodeCursor } from './cursor';
+import type { NodeRow, RunRow, RunStore } from '../store/runStore';
+import { decodeCursor, keysetPage } from './cursor';
 import { OperationRouter } from './operationRouter';
 import { readJsonBody } from './requestBody';
 import { parseWith } from './validation';
@@ -50,12 +58,8 @@ export function runRoutes({ store, ingest, relay, limits }: RunRouteDeps): Opera
       query.limit + 1,
       after && { startedAt: after[0], id: after[1] },
     );
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    const body: RunPage = {
-      runs: page.map(toRun),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([last.startedAt, last.id]) : null,
-    };
+    const { items, nextCursor } = keysetPage(rows, query.limit, toRun, (run) => [run.startedAt, run.id]);
+    const body: RunPage = { runs: items, nextCursor };
     ctx.body = body;
   });
 
@@ -115,11 +119,8 @@ export function runRoutes({ store, ingest, relay, limits }: RunRouteDeps): Opera
   return routes;
 }
 
-export function nodePage(rows: ReturnType<RunStore['children']> extends Promise<infer R> ? R : never, limit: number) {
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    nodes: page.map(toNodeSummary),
-    nextCursor: rows.length > limit && last ? encodeCursor([last.seq ?? Number.MAX_SAFE_INTEGER, last.id]) : null,
-  };
+/** A page of siblings; the cursor is (seq, id), the order `RunStore.children` pages by. */
+export function nodePage(rows: readonly NodeRow[], limit: number): NodePage {
+  const { items, nextCursor } = keysetPage(rows, limit, toNodeSummary, (node) => [node.seq ?? Number.MAX_SAFE_INTEGER, node.id]);
+  return { nodes: items, nextCursor };
 }

@@ -88,6 +88,6 @@ export function nestRows(rows: readonly NodeRow[]): TreeNode[] {
 }
 
 /** Costs are sums of floats; 1e-9 USD is below any price. */
-function roundCost(usd: number): number {
+export function roundCost(usd: number): number {
   return Math.round(usd * 1e9) / 1e9;
 }

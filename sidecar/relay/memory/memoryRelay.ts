@@ -30,7 +30,7 @@ export class MemoryRelay implements Relay {
       this.ring.push(event);
       if (this.ring.length > this.capacity) this.trimmedThrough = (this.ring.shift() as RelayEvent).id;
       for (const { runId, listener } of this.listeners) {
-        if (runId === undefined || runId === event.runId) listener({ type: 'event', event });
+        if (runId === undefined || runId === event.runId) deliver(listener, { type: 'event', event });
       }
     }
   }
@@ -73,5 +73,14 @@ export class MemoryRelay implements Relay {
       this.lastSeq++;
     }
     return `${this.lastMs}-${this.lastSeq}`;
+  }
+}
+
+/** Publish never throws (the port's contract): a listener that does only loses its own message. */
+function deliver(listener: (message: RelayMessage) => void, message: RelayMessage): void {
+  try {
+    listener(message);
+  } catch {
+    // The SSE route's listener only writes to its socket; there is nothing to recover here.
   }
 }
