@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import type { ServiceHealth } from '../protocol/health';
 import type { Backends } from './backends';
 import { DomainError } from './errors';
 import { hostGuard, requireToken } from './http/accessGuard';
@@ -60,8 +61,16 @@ export function createApp(deps: AppDeps): Koa {
     await next();
   });
 
+  // Neo4j may answer before the schema is set up; until then data routes say 503, and so must health.
+  const readyStore = {
+    check: async (): Promise<ServiceHealth> => {
+      const health = await store.check();
+      if (deps.backends.storeReady() || health.status !== 'ok') return health;
+      return { ...health, status: 'unavailable', message: `${health.message}; setting up the schema` };
+    },
+  };
   const routers = [
-    healthRoutes({ version: deps.version, startedAt: Date.now(), store, relay, neo4j, redis }),
+    healthRoutes({ version: deps.version, startedAt: Date.now(), store: readyStore, relay, neo4j, redis }),
     metricsRoutes(deps.metrics),
     openApiRoutes(deps.version).router,
     runRoutes({ store, ingest: deps.ingest, relay, limits: deps.limits }).router,

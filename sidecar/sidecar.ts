@@ -1,6 +1,7 @@
 import { createApp } from './app';
 import { type Backends, openBackends } from './backends';
 import type { SidecarConfig } from './config';
+import { removeDiscovery, writeDiscovery } from './discovery';
 import { IngestQueue } from './ingest/ingestQueue';
 import type { Logger } from './log';
 import { SidecarMetrics } from './metrics';
@@ -49,6 +50,14 @@ export async function startSidecar(config: SidecarConfig, log: Logger, version: 
     await backends.close();
     throw error;
   }
+  writeDiscovery(config.dataDir, {
+    url: server.url,
+    pid: process.pid,
+    tokenFile: token.file ?? null,
+    store: backends.store.kind,
+    relay: backends.relay.kind,
+    startedAt: new Date().toISOString(),
+  });
   return {
     url: server.url,
     token,
@@ -56,6 +65,7 @@ export async function startSidecar(config: SidecarConfig, log: Logger, version: 
     ingest,
     metrics,
     async close(graceMs) {
+      removeDiscovery(config.dataDir);
       await server.close(graceMs);
       await ingest.close();
       await backends.close();

@@ -21,6 +21,11 @@ export class MemoryRelay implements Relay {
   private lastSeq = 0;
   /** Id of the newest event trimmed out of the ring; resuming from before it needs a reset. */
   private trimmedThrough: string | undefined;
+  /**
+   * Ids this relay can issue start here: an older Last-Event-ID was issued before this process
+   * started (a sidecar restart), and what happened between is unknown to it.
+   */
+  private readonly bornAt = `${Date.now()}-0`;
 
   constructor(private readonly capacity = 10_000) {}
 
@@ -38,7 +43,11 @@ export class MemoryRelay implements Relay {
   subscribe(options: SubscribeOptions, listener: (message: RelayMessage) => void): Subscription {
     const { runId, lastId } = options;
     if (lastId !== undefined) {
-      if (this.trimmedThrough !== undefined && compareIds(lastId, this.trimmedThrough) < 0) {
+      const newest = this.ring.at(-1)?.id ?? this.bornAt;
+      // `0-0` means "from the beginning" (as on Redis): everything still retained.
+      if (lastId !== '0-0' && (compareIds(lastId, this.bornAt) < 0 || compareIds(lastId, newest) > 0)) {
+        listener({ type: 'reset', reason: `${lastId} was issued before the sidecar restarted: its events since then are unknown here` });
+      } else if (this.trimmedThrough !== undefined && compareIds(lastId, this.trimmedThrough) < 0) {
         listener({ type: 'reset', reason: `events after ${lastId} are no longer retained (the relay keeps the last ${this.capacity})` });
       } else {
         for (const event of this.ring) {

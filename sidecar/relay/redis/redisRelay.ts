@@ -459,11 +459,20 @@ export class RedisRelay implements Relay {
     let key = watcher.runId === undefined ? this.globalKey : this.runKey(watcher.runId);
     let filter = false;
     let cursor = lastId;
+    let knownId = false;
     while (!watcher.closed && !this.lifetime.signal.aborted) {
       await this.whenReady(this.commands);
       if (watcher.closed || this.lifetime.signal.aborted) return;
       let page: { info: StreamInfo | undefined; entries: StreamEntry[] };
       try {
+        if (!knownId) {
+          const unknown = unknownId(lastId, await this.streamInfo(this.globalKey));
+          if (unknown !== undefined) {
+            watcher.send({ type: 'reset', reason: unknown });
+            break;
+          }
+          knownId = true;
+        }
         page = await this.readPage(key, cursor);
       } catch (error) {
         if (error instanceof ReplyError) {
@@ -676,6 +685,22 @@ function fieldMap(flat: readonly unknown[]): Map<string, unknown> {
   const map = new Map<string, unknown>();
   for (let i = 0; i + 1 < flat.length; i += 2) map.set(String(flat[i]), flat[i + 1]);
   return map;
+}
+
+/**
+ * Why `lastId` cannot have come from this global stream, or undefined when it can: the stream is
+ * gone, began after it, or has not reached it yet. That happens when Redis restarted without
+ * persistence (or was flushed): the client's events since then are unknown, so it must reload.
+ * `0-0` ("from the beginning") always fits.
+ */
+function unknownId(lastId: string, global: StreamInfo | undefined): string | undefined {
+  if (lastId === '0-0') return undefined;
+  const lost = `${lastId} is not from this Redis stream (was Redis restarted or flushed?): its events since then are unknown here`;
+  if (global === undefined) return lost;
+  if (compareIds(lastId, global.lastGeneratedId) > 0) return lost;
+  const first = global.firstEntry;
+  if (first !== undefined && first.prev === '' && compareIds(lastId, first.id) < 0) return lost;
+  return undefined;
 }
 
 /**

@@ -68,6 +68,20 @@ function newKeyPrefix(): string {
   return prefix;
 }
 
+async function deleteKeys(...prefixes: string[]): Promise<void> {
+  const redis = new Redis(await redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for (const prefix of prefixes) {
+      const keys: string[] = [];
+      for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 1_000 })) keys.push(...(batch as string[]));
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Collects what one subscription receives; tests wait on it without fixed sleeps. */
 class Inbox {
   readonly messages: RelayMessage[] = [];
@@ -237,6 +251,37 @@ for (const kind of relayKinds) {
       assert.ok(!retained.messages.some((m) => m.type === 'reset'));
     });
 
+    it('sends reset for a Last-Event-ID issued before a restart that lost the history, and replays from 0-0 without one', async () => {
+      const keyPrefix = kind === 'redis' ? newKeyPrefix() : undefined;
+      const before = await fixture.open(kind, { keyPrefix });
+      const runId = randomUUID();
+      const live = subscribe(before, { runId });
+      before.publish(nodeEvents(runId, 0, 3));
+      await live.until(() => live.events.length === 3, 'events before the restart');
+      const lastSeen = live.events[2]?.id as string;
+      await before.close();
+      // The restart: a new in-process relay starts empty; a Redis without persistence comes back
+      // without its streams (deleting them is what a restart does to them).
+      if (keyPrefix !== undefined) await deleteKeys(keyPrefix);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+
+      const after = await fixture.open(kind, { keyPrefix });
+      const fresh = subscribe(after, { runId });
+      after.publish(nodeEvents(runId, 3, 2));
+      await fresh.until(() => fresh.events.length === 2, 'events after the restart');
+      const resumedRun = subscribe(after, { runId, lastId: lastSeen });
+      const resumedAll = subscribe(after, { lastId: lastSeen });
+      const fromStart = subscribe(after, { runId, lastId: '0-0' });
+      after.publish([nodeEvent(runId, 5)]);
+      await settle(after, runId, resumedRun, resumedAll, fromStart);
+      for (const inbox of [resumedRun, resumedAll]) {
+        assert.equal(inbox.messages[0]?.type, 'reset', inbox.types().join(' '));
+        assert.deepEqual(inbox.seqs(), [5], 'after the reset, only live events');
+      }
+      assert.deepEqual(fromStart.seqs(), [3, 4, 5], '0-0 replays what the new history holds');
+      assert.ok(!fromStart.messages.some((m) => m.type === 'reset'));
+    });
+
     it('leaves no listeners behind after 100 subscriptions are opened and closed, and never calls a closed one', async () => {
       const relay = await fixture.open(kind);
       const runId = randomUUID();
@@ -267,20 +312,8 @@ describe('Redis relay: team mode, history and outages', function () {
   this.timeout(60_000);
   const fixture = new RelayFixture();
   afterEach(() => fixture.closeAll());
-  after(async () => {
-    // The keys of these tests, so a long-lived REDIS_URL server is left as found.
-    const redis = new Redis(await redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      for (const prefix of keyPrefixes.splice(0)) {
-        const keys: string[] = [];
-        for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 1_000 })) keys.push(...(batch as string[]));
-        if (keys.length > 0) await redis.del(...keys);
-      }
-    } finally {
-      redis.disconnect();
-    }
-  });
+  // The keys of these tests, so a long-lived REDIS_URL server is left as found.
+  after(() => deleteKeys(...keyPrefixes.splice(0)));
 
   /** Waits until the relay's reader follows the stream (its own probe event comes back). */
   async function untilLive(relay: Relay): Promise<void> {
