@@ -453,7 +453,8 @@ export class RedisRelay implements Relay {
   /**
    * Delivers what the stream retains after `lastId`, page by page, then hands the watcher over to
    * the live events it buffered meanwhile (skipping those the history already covered). A run's
-   * stream that has expired or never existed is answered from the global stream, filtered.
+   * stream that has expired, never existed or began after `lastId` is answered from the global
+   * stream, filtered.
    */
   private async replay(watcher: Watcher, lastId: string): Promise<void> {
     let key = watcher.runId === undefined ? this.globalKey : this.runKey(watcher.runId);
@@ -488,6 +489,14 @@ export class RedisRelay implements Relay {
           watcher.notAfter('0-0');
           break;
         }
+        key = this.globalKey;
+        filter = true;
+        continue;
+      }
+      const first = page.info.firstEntry;
+      if (key !== this.globalKey && first?.prev === '' && compareIds(cursor, first.id) < 0) {
+        // The run's stream began after the resume point: it may have expired and been created
+        // again by a newer event, so only the global stream can say what came in between.
         key = this.globalKey;
         filter = true;
         continue;

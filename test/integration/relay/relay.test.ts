@@ -382,7 +382,7 @@ describe('Redis relay: team mode, history and outages', function () {
     assert.deepEqual(tail, range(299 - tail.length, tail.length), 'contiguous up to the newest');
   });
 
-  it("answers from the global stream when a run's stream is gone", async () => {
+  it("answers from the global stream when a run's stream is gone, or began after the resume point", async () => {
     const keyPrefix = newKeyPrefix();
     const relay = await fixture.open('redis', { keyPrefix });
     const runId = randomUUID();
@@ -400,7 +400,14 @@ describe('Redis relay: team mode, history and outages', function () {
     }
     const resumed = subscribe(relay, { runId, lastId: live.events[1]?.id });
     await settle(relay, runId, resumed);
-    assert.deepEqual(resumed.seqs(), [2, 3, 4]);
+    assert.deepEqual(resumed.seqs(), [2, 3, 4], resumed.types().join(' '));
+
+    // Expired, then created again by a newer event: the new stream alone would miss 2, 3, 4.
+    relay.publish([nodeEvent(runId, 5)]);
+    await live.until(() => live.events.length === 7, 'the event that re-creates the run stream');
+    const afterRecreation = subscribe(relay, { runId, lastId: live.events[1]?.id });
+    await settle(relay, runId, afterRecreation);
+    assert.deepEqual(afterRecreation.seqs(), [2, 3, 4, 5], afterRecreation.types().join(' '));
   });
 
   it('pauses subscribers while Redis is down, keeps publish() instant, buffers (dropping beyond the bound) and resumes without gaps', async () => {

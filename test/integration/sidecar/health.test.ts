@@ -59,7 +59,13 @@ describe('health endpoints against real Neo4j and Redis', function () {
     });
 
     it('GET /api/health reports Neo4j as the store and Redis as the relay', async () => {
-      const { status, body } = await overallHealth(sidecar);
+      // Not before the store's schema is in place (Neo4j answers a moment earlier).
+      const { status, body } = await eventually(
+        () => overallHealth(sidecar),
+        (r) => r.status === 200,
+        30_000,
+        'overall healthy',
+      );
       assert.equal(status, 200);
       assert.equal(body.status, 'ok');
       assert.equal(body.store.service, 'neo4j');
@@ -108,7 +114,12 @@ describe('health endpoints against real Neo4j and Redis', function () {
           'Neo4j healthy after restart',
         );
         assert.equal(up.body.message, 'Connected to Neo4j');
-        assert.equal((await overallHealth(sidecar)).body.status, 'ok');
+        await eventually(
+          () => overallHealth(sidecar),
+          (r) => r.body.status === 'ok',
+          30_000,
+          'overall healthy once the schema is in place',
+        );
       } finally {
         await server.start();
         await sidecar.close();
