@@ -27,6 +27,7 @@ import {
   SubtreeResponse,
   TreeQuery,
 } from './runs';
+import { CancelRunResponse, StartWorkflowRequest, WorkflowList, WorkflowNameParams } from './workflows';
 
 /**
  * Every REST operation in one table: method, Koa-style path, request schemas and responses. The
@@ -38,7 +39,7 @@ export interface Operation {
   /** Koa/@koa/router syntax (`/api/runs/:runId`); OpenAPI gets `{runId}`. */
   readonly path: string;
   readonly summary: string;
-  readonly tag: 'health' | 'runs' | 'nodes' | 'legacy' | 'meta';
+  readonly tag: 'health' | 'runs' | 'nodes' | 'workflows' | 'legacy' | 'meta';
   /** False for the few routes that need no bearer token. */
   readonly auth: boolean;
   readonly params?: z.ZodObject;
@@ -276,6 +277,48 @@ export const operations = {
     auth: true,
     query: EventsQuery,
     responses: { 200: { description: 'text/event-stream: node, run, reset, paused, resumed events' }, 400: errors[400], 401: errors[401] },
+  },
+  listWorkflows: {
+    method: 'get',
+    path: '/api/workflows',
+    summary: 'The workflows declared in <workspace>/runtrail.json (read on every request)',
+    tag: 'workflows',
+    auth: true,
+    responses: {
+      200: { description: 'The declared workflows; none (configFile null) without a runtrail.json', schema: WorkflowList },
+      401: errors[401],
+      422: { description: 'runtrail.json is invalid (code invalid_config; names the file, workflow and field)', schema: ErrorBody },
+    },
+  },
+  startWorkflow: {
+    method: 'post',
+    path: '/api/workflows/:name/runs',
+    summary: 'Start a declared workflow: creates a run, spawns its command, records its output and exit',
+    tag: 'workflows',
+    auth: true,
+    params: WorkflowNameParams,
+    body: StartWorkflowRequest,
+    responses: {
+      201: { description: 'The run (running; error when the command could not be started)', schema: Run },
+      400: { description: 'A missing required input, an unknown input, or malformed JSON', schema: ErrorBody },
+      401: errors[401],
+      404: { description: 'No runtrail.json, or no workflow of that name in it', schema: ErrorBody },
+      422: { description: 'runtrail.json is invalid (code invalid_config)', schema: ErrorBody },
+    },
+  },
+  cancelRun: {
+    method: 'post',
+    path: '/api/runs/:runId/cancel',
+    summary: "Cancel a run started by this sidecar's runner: SIGTERM to its process group, SIGKILL after a grace period",
+    tag: 'runs',
+    auth: true,
+    params: RunIdParams,
+    responses: {
+      202: { description: 'Signalled; the run ends cancelled', schema: CancelRunResponse },
+      401: errors[401],
+      404: errors[404],
+      409: { description: "The run is finished, or not running under this sidecar's runner", schema: ErrorBody },
+    },
   },
   legacyPostNode: {
     method: 'post',

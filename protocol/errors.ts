@@ -12,6 +12,8 @@ export const ErrorCode = z.enum([
   'method_not_allowed',
   'conflict',
   'unprocessable',
+  /** runtrail.json is unreadable or invalid; the message names the file, the workflow and the field (422). */
+  'invalid_config',
   'payload_too_large',
   'unsupported_media_type',
   'unavailable',

@@ -12,9 +12,11 @@ import { nodeRoutes } from './http/nodeRoutes';
 import { openApiRoutes } from './http/openapi';
 import { requestContext } from './http/requestContext';
 import { runRoutes } from './http/runRoutes';
+import { workflowRoutes } from './http/workflowRoutes';
 import type { IngestQueue } from './ingest/ingestQueue';
 import type { Logger } from './log';
 import type { SidecarMetrics } from './metrics';
+import type { WorkflowRunner } from './runner/workflowRunner';
 
 export interface AppDeps {
   readonly version: string;
@@ -26,6 +28,7 @@ export interface AppDeps {
   readonly allowedHosts: readonly string[];
   readonly limits: { readonly maxBodyBytes: number; readonly maxFieldBytes: number };
   readonly events: EventRouteOptions;
+  readonly runner: WorkflowRunner;
 }
 
 /**
@@ -49,7 +52,9 @@ export function createApp(deps: AppDeps): Koa {
       !deps.backends.storeReady() &&
       ctx.path.startsWith('/api/') &&
       !ctx.path.startsWith('/api/health') &&
-      ctx.path !== '/api/openapi.json'
+      ctx.path !== '/api/openapi.json' &&
+      // Listing the declared workflows reads runtrail.json only.
+      !(ctx.method === 'GET' && ctx.path === '/api/workflows')
     ) {
       throw new DomainError(
         'unavailable',
@@ -74,6 +79,7 @@ export function createApp(deps: AppDeps): Koa {
     metricsRoutes(deps.metrics),
     openApiRoutes(deps.version).router,
     runRoutes({ store, ingest: deps.ingest, relay, limits: deps.limits }).router,
+    workflowRoutes(deps.runner, deps.limits).router,
     eventRoutes(relay, deps.metrics, deps.events).router,
     nodeRoutes(store).router,
     legacyRoutes(store, deps.ingest, deps.limits).router,

@@ -19,6 +19,8 @@ export interface SidecarConfig {
   readonly port: number;
   /** Holds the embedded store and the token file. */
   readonly dataDir: string;
+  /** Folder whose `runtrail.json` declares the workflows the runner starts (read on every request). */
+  readonly workspace: string;
   /** Fixed token from RUNTRAIL_TOKEN; otherwise one is generated into the data dir. */
   readonly token: string | undefined;
   /** Host names accepted in the Host header besides the loopback names. */
@@ -45,6 +47,11 @@ export interface SidecarConfig {
   };
   /** SSE heartbeat interval (comment lines on idle /api/events streams). */
   readonly sseHeartbeatMs: number;
+  /** The workflow runner: see sidecar/runner/workflowRunner.ts. */
+  readonly runner: {
+    /** A cancelled workflow's process group gets SIGTERM, then SIGKILL after this long. */
+    readonly cancelGraceMs: number;
+  };
   /** Group commit: see sidecar/ingest/ingestQueue.ts. */
   readonly ingest: {
     /** A group is flushed once it holds this many records. */
@@ -98,6 +105,8 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
     maxConcurrentCommits: int('RUNTRAIL_INGEST_COMMITS', 1, 64, 4),
   };
 
+  const runner = { cancelGraceMs: int('RUNTRAIL_CANCEL_GRACE_MS', 0, 600_000, 5_000) };
+
   const relay = {
     maxLen: int('RUNTRAIL_RELAY_MAXLEN', 1_000, 100_000_000, 100_000),
     bufferSize: int('RUNTRAIL_RELAY_BUFFER', 100, 10_000_000, 10_000),
@@ -113,6 +122,13 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
   if (dataDirRaw !== undefined) {
     if (dataDirRaw.includes('\0')) problems.push('RUNTRAIL_DATA_DIR contains a NUL character.');
     dataDir = path.resolve(dataDirRaw.startsWith('~') ? path.join(platform.home, dataDirRaw.slice(1)) : dataDirRaw);
+  }
+
+  const workspaceRaw = get('RUNTRAIL_WORKSPACE');
+  let workspace = platform.cwd ?? process.cwd();
+  if (workspaceRaw !== undefined) {
+    if (workspaceRaw.includes('\0')) problems.push('RUNTRAIL_WORKSPACE contains a NUL character.');
+    workspace = path.resolve(workspaceRaw.startsWith('~') ? path.join(platform.home, workspaceRaw.slice(1)) : workspaceRaw);
   }
 
   const token = get('RUNTRAIL_TOKEN');
@@ -134,7 +150,23 @@ export function loadConfig(env: Env, platform: PlatformInfo = currentPlatform())
   const redisUrl = readRedisUrl(get('REDIS_URL'), problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, port, dataDir, token, allowedHosts, neo4j, redisUrl, relay, logLevel, shutdownGraceMs, limits, sseHeartbeatMs, ingest };
+  return {
+    host,
+    port,
+    dataDir,
+    workspace,
+    token,
+    allowedHosts,
+    neo4j,
+    redisUrl,
+    relay,
+    logLevel,
+    shutdownGraceMs,
+    limits,
+    sseHeartbeatMs,
+    runner,
+    ingest,
+  };
 }
 
 function readNeo4j(get: (name: string) => string | undefined, problems: string[]): Neo4jSettings | undefined {
@@ -232,10 +264,12 @@ export interface PlatformInfo {
   readonly platform: NodeJS.Platform;
   readonly home: string;
   readonly env: Env;
+  /** The default workspace; the process's working directory when left out. */
+  readonly cwd?: string;
 }
 
 function currentPlatform(): PlatformInfo {
-  return { platform: process.platform, home: os.homedir(), env: process.env };
+  return { platform: process.platform, home: os.homedir(), env: process.env, cwd: process.cwd() };
 }
 
 /** The per-user data folder each OS expects: XDG on Linux, Application Support, LOCALAPPDATA. */

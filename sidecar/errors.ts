@@ -34,6 +34,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  invalid_config: 422,
   unavailable: 503,
   internal: 500,
 };

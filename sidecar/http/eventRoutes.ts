@@ -8,6 +8,25 @@ export interface EventRouteOptions {
   readonly heartbeatMs: number;
   /** A client that lets this much output pile up is disconnected; it resumes with Last-Event-ID. */
   readonly maxBufferedBytes: number;
+  /**
+   * Open streams, so a stopping sidecar can end them at once: they never finish by themselves,
+   * and a graceful stop would otherwise wait its whole grace period for them.
+   */
+  readonly openStreams?: OpenEventStreams;
+}
+
+/** Ends every open event stream (clients reconnect with Last-Event-ID, to this sidecar or another). */
+export class OpenEventStreams {
+  private readonly streams = new Set<() => void>();
+
+  add(end: () => void): () => void {
+    this.streams.add(end);
+    return () => this.streams.delete(end);
+  }
+
+  endAll(): void {
+    for (const end of [...this.streams]) end();
+  }
 }
 
 /**
@@ -46,10 +65,15 @@ export function eventRoutes(relay: Relay, metrics: SidecarMetrics, options: Even
     const cleanup = () => {
       if (!open) return;
       open = false;
+      untrack?.();
       clearInterval(heartbeat);
       subscription.close();
       metrics.sseClients.dec();
     };
+    const untrack = options.openStreams?.add(() => {
+      cleanup();
+      res.end();
+    });
     res.once('close', cleanup);
     res.once('error', cleanup);
   });

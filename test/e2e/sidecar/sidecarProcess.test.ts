@@ -70,8 +70,13 @@ describe('the sidecar bundle as a process (node dist/sidecar.js)', function () {
         15_000,
         'Redis healthy',
       );
-      const healthy = await readJson(await fetch(`${sidecar.url}/api/health`), SidecarHealth);
-      assert.equal(healthy.status, 'ok');
+      // Overall health also waits for the store's schema, set up just after Neo4j answers.
+      await eventually(
+        async () => readJson(await fetch(`${sidecar.url}/api/health`), SidecarHealth),
+        (health) => health.status === 'ok',
+        30_000,
+        'overall healthy',
+      );
       assert.equal(sidecar.child.exitCode, null, 'the sidecar kept running throughout');
       assert.match(sidecar.output(), /"msg":"waiting for Neo4j"/);
       assert.match(sidecar.output(), /"msg":"connected to Neo4j"/);

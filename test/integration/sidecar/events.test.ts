@@ -111,6 +111,26 @@ describe('GET /api/events (Server-Sent Events, in-process relay)', function () {
   });
 });
 
+describe('GET /api/events when the sidecar stops', function () {
+  // The stop below is given a grace period longer than this timeout: only ending the streams
+  // at once lets it finish in time.
+  this.timeout(20_000);
+
+  it('ends open event streams at once instead of waiting out the grace period for them', async () => {
+    const sidecar = await startTestSidecar();
+    const clients = await Promise.all(
+      ['', '?runId=some-run'].map((query) =>
+        SseClient.open(`${sidecar.url}/api/events${query}`, { authorization: `Bearer ${sidecar.token}` }),
+      ),
+    );
+    const relay = sidecar.backends.relay as MemoryRelay;
+    assert.equal(relay.subscriberCount, 2);
+    await sidecar.close(120_000);
+    for (const client of clients) await client.until(() => client.closed, 5_000, 'the stream ended');
+    assert.equal(relay.subscriberCount, 0);
+  });
+});
+
 describe('MemoryRelay', () => {
   it('sends reset when the Last-Event-ID is older than what the ring retains', () => {
     const relay = new MemoryRelay(3);
