@@ -4,8 +4,8 @@
 // each) and exits non-zero if anything failed.
 //
 //   npm test                       everything
-//   npm test -- --tier unit        one tier (unit | integration | e2e), no checks
-//   npm test -- --grep health      passed on to mocha
+//   npm test -- --tier unit        one tier (unit | integration | e2e | python), no checks
+//   npm test -- --grep health      passed on to mocha and the python runner
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,7 +21,7 @@ const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
 const tierArg = argv.includes('--tier') ? argv[argv.indexOf('--tier') + 1] : undefined;
 const grepArg = argv.includes('--grep') ? argv[argv.indexOf('--grep') + 1] : undefined;
-const tiers = ['unit', 'integration', 'e2e'] as const;
+const tiers = ['unit', 'integration', 'e2e', 'python'] as const;
 type Tier = (typeof tiers)[number];
 
 if (tierArg !== undefined && !(tiers as readonly string[]).includes(tierArg)) {
@@ -87,6 +87,27 @@ function mocha(tier: Tier | 'integration+e2e', specs: string[], options: { hooks
   add(`mocha ${tier}`, counts);
 }
 
+/** The Python SDK's unittest suite; it starts dist/sidecar.js itself, so the build must come first. */
+function python(): void {
+  banner('python sdk');
+  const statsFile = path.join(os.tmpdir(), `runtrail-test-stats-${process.pid}-python.json`);
+  fs.rmSync(statsFile, { force: true });
+  const args = [path.join(root, 'sdk/python/tests/run_tests.py'), '--stats', statsFile, ...(grepArg ? ['--grep', grepArg] : [])];
+  const result = spawnSync('python3', args, { cwd: root, stdio: 'inherit' });
+  if (result.error) console.error(`python3 could not run: ${result.error.message}`);
+  let counts: Counts;
+  try {
+    const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')) as { passes: number; failures: number; pending: number };
+    counts = { passed: stats.passes, failed: stats.failures, skipped: stats.pending };
+    if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
+  } catch {
+    // No stats: python3 is missing or the runner crashed. One failure.
+    counts = { passed: 0, failed: 1, skipped: 0 };
+  }
+  fs.rmSync(statsFile, { force: true });
+  add('python sdk', counts);
+}
+
 function banner(title: string): void {
   console.log(`\n=== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}`);
 }
@@ -101,8 +122,12 @@ if (tierArg === undefined) {
   mocha('unit', specsOf('unit'), { timeout: 10_000 });
   // One process for both service tiers, so Neo4j and Redis start once.
   mocha('integration+e2e', [...specsOf('integration'), ...specsOf('e2e')], { hooks, timeout: 60_000 });
+  python();
 } else if (tierArg === 'unit') {
   mocha('unit', specsOf('unit'), { timeout: 10_000 });
+} else if (tierArg === 'python') {
+  check('build (esbuild)', process.execPath, [path.join(root, 'scripts/build.mjs')]);
+  python();
 } else {
   if (tierArg === 'e2e') check('build (esbuild)', process.execPath, [path.join(root, 'scripts/build.mjs')]);
   mocha(tierArg as Tier, specsOf(tierArg as Tier), { hooks, timeout: 60_000 });
