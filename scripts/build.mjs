@@ -2,7 +2,8 @@
 //   dist/extension.js  VS Code extension host (cjs, `vscode` external)
 //   dist/sidecar.js    the sidecar, one file for plain `node` and VS Code's runtime (cjs)
 //   dist/webview.js    the graph UI for the webview and /ui (browser, iife)
-// Usage: node scripts/build.mjs [--only extension|sidecar|webview] [--watch] [--minify]
+//   dist/cli.js        the `runtrail` command (cjs, shebang; `serve` runs the sidecar in-process)
+// Usage: node scripts/build.mjs [--only extension|sidecar|webview|cli] [--watch] [--minify]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,17 @@ const targets = {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    plugins: [copySqliteWasm()],
+  },
+  cli: {
+    ...common,
+    entryPoints: ['sidecar/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    // `runtrail serve` opens the embedded store too: the same .wasm beside the bundle.
     plugins: [copySqliteWasm()],
   },
   webview: {
