@@ -73,18 +73,25 @@ function mocha(tier: Tier | 'integration+e2e', specs: string[], options: { hooks
     stdio: 'inherit',
     env: { ...process.env, RUNTRAIL_TEST_STATS: statsFile },
   });
+  add(`mocha ${tier}`, readStats(statsFile, result.status));
+}
+
+/**
+ * The counts a suite wrote to its stats file (`{passes, failures, pending}`). A suite that exits
+ * non-zero without a failure (a crash after the run, a failing root hook) counts one; one that
+ * died before writing its stats (syntax error, interpreter missing) counts as one failure.
+ */
+function readStats(statsFile: string, exitStatus: number | null): Counts {
   let counts: Counts;
   try {
     const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')) as { passes: number; failures: number; pending: number };
     counts = { passed: stats.passes, failed: stats.failures, skipped: stats.pending };
-    // A crash after the run (or a failing root hook) still fails the tier.
-    if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
+    if (exitStatus !== 0 && counts.failed === 0) counts.failed = 1;
   } catch {
-    // Mocha died before reporting (syntax error, crash in a hook): count the tier as one failure.
     counts = { passed: 0, failed: 1, skipped: 0 };
   }
   fs.rmSync(statsFile, { force: true });
-  add(`mocha ${tier}`, counts);
+  return counts;
 }
 
 /** The Python SDK's unittest suite; it starts dist/sidecar.js itself, so the build must come first. */
@@ -95,17 +102,7 @@ function python(): void {
   const args = [path.join(root, 'sdk/python/tests/run_tests.py'), '--stats', statsFile, ...(grepArg ? ['--grep', grepArg] : [])];
   const result = spawnSync('python3', args, { cwd: root, stdio: 'inherit' });
   if (result.error) console.error(`python3 could not run: ${result.error.message}`);
-  let counts: Counts;
-  try {
-    const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')) as { passes: number; failures: number; pending: number };
-    counts = { passed: stats.passes, failed: stats.failures, skipped: stats.pending };
-    if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
-  } catch {
-    // No stats: python3 is missing or the runner crashed. One failure.
-    counts = { passed: 0, failed: 1, skipped: 0 };
-  }
-  fs.rmSync(statsFile, { force: true });
-  add('python sdk', counts);
+  add('python sdk', readStats(statsFile, result.status));
 }
 
 function banner(title: string): void {

@@ -7,6 +7,7 @@ import { FlatTree, type ListRunsQuery, NestedTree, NodeSummary, Run, RunDetail, 
 import { CancelRunResponse, type StartWorkflowRequest, WorkflowList } from '../../protocol/workflows';
 import { defaultDataDir, type Env } from '../config';
 import { discoveryFileName, type SidecarDiscovery } from '../discovery';
+import { processAlive } from '../util/processes';
 import { CliError, exitCodes, UsageError } from './cliError';
 
 /** Where the sidecar listens when nothing says otherwise (the sidecar's own default). */
@@ -91,18 +92,8 @@ function readDiscovery(dataDir: string): SidecarDiscovery | undefined {
   } catch {
     return undefined;
   }
-  if (typeof discovery.url !== 'string' || typeof discovery.pid !== 'number' || !isAlive(discovery.pid)) return undefined;
+  if (typeof discovery.url !== 'string' || typeof discovery.pid !== 'number' || !processAlive(discovery.pid)) return undefined;
   return discovery as SidecarDiscovery;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function checkUrl(value: string, from: string): string {

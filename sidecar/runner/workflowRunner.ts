@@ -11,10 +11,11 @@ import { finishPatch, newRunRow } from '../runs/runLifecycle';
 import { toRun } from '../store/rowMapping';
 import type { RunPatch, RunStore } from '../store/runStore';
 import { Backoff } from '../util/backoff';
+import { processAlive, processStartTicks } from '../util/processes';
 import { gitContext } from './gitContext';
 import { LogNodeWriter, type OutputStream } from './logNodes';
 import { OutputLines } from './outputLines';
-import { type LedgerEntry, processAlive, processStartTicks, RunnerLedger, signalGroup } from './runnerLedger';
+import { type LedgerEntry, RunnerLedger, signalGroup } from './runnerLedger';
 import { configFileName, describeWorkflows, readWorkflowConfig, resolveWorkflow } from './workflowConfig';
 
 export interface WorkflowRunnerDeps {

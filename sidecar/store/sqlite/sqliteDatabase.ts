@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Database } from 'node-sqlite3-wasm';
 import type { ServiceHealth } from '../../../protocol/health';
+import { processAlive } from '../../util/processes';
 
 /** Why the embedded store could not be opened; main.ts prints it and exits non-zero. */
 export class StoreOpenError extends Error {
@@ -89,7 +90,7 @@ export class SqliteDatabase {
 function claimOwnership(file: string): void {
   const pidFile = `${file}.pid`;
   const owner = readPid(pidFile);
-  if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+  if (owner !== undefined && owner !== process.pid && processAlive(owner)) {
     throw new StoreOpenError(
       `The embedded store ${file} is in use by process ${owner} (another Runtrail sidecar?). Stop it, or set RUNTRAIL_DATA_DIR to another folder.`,
     );
@@ -110,15 +111,5 @@ function readPid(pidFile: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
