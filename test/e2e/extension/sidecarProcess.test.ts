@@ -2,12 +2,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { currentHost, readSettings, resolveDataDir, sidecarEnvironment } from '../../../../extension/settings';
-import { AutoSidecar, type AutoSidecarOptions } from '../../../../extension/sidecar/autoSidecar';
-import { processAlive } from '../../../../extension/sidecar/discovery';
-import type { LinkState } from '../../../../extension/sidecar/sidecarLink';
-import type { SidecarLogLine } from '../../../../extension/sidecar/sidecarLog';
-import { SidecarProcess, SidecarStartError } from '../../../../extension/sidecar/sidecarProcess';
+import { currentHost, readSettings, resolveDataDir, sidecarEnvironment } from '../../../extension/settings';
+import { AutoSidecar, type AutoSidecarOptions } from '../../../extension/sidecar/autoSidecar';
+import { processAlive } from '../../../extension/sidecar/discovery';
+import type { LinkState } from '../../../extension/sidecar/sidecarLink';
+import type { SidecarLogLine } from '../../../extension/sidecar/sidecarLog';
+import { SidecarProcess, SidecarStartError } from '../../../extension/sidecar/sidecarProcess';
 
 /**
  * The extension's process logic against the real bundle (dist/sidecar.js, `npm run build` first)
@@ -15,7 +15,7 @@ import { SidecarProcess, SidecarStartError } from '../../../../extension/sidecar
  * restart, give up, attach to a sidecar already running, stop without leaving a process behind.
  */
 
-const bundle = path.resolve(__dirname, '../../../../dist/sidecar.js');
+const bundle = path.resolve(__dirname, '../../../dist/sidecar.js');
 const fastPolicy = { maxCrashes: 3, windowMs: 60_000, initialDelayMs: 50, maxDelayMs: 200 };
 
 /** The environment the extension would give the sidecar for `settings` (settings.ts, for real). */
