@@ -19,6 +19,8 @@ import { type WorkflowsElement, WorkflowsView } from './views/workflowsView';
 export interface FeaturesApi {
   readonly runsProvider: vscode.TreeDataProvider<RunsElement>;
   readonly workflowsProvider: vscode.TreeDataProvider<WorkflowsElement>;
+  /** The run graph panels: what each run's webview reported drawing (`graph/rendered`). */
+  readonly graphPanels: Pick<GraphPanels, 'rendered' | 'onDidRender'>;
 }
 
 /**
@@ -31,14 +33,15 @@ export function registerFeatures(
   sidecar: SidecarConnection,
   output: vscode.LogOutputChannel,
 ): FeaturesApi {
+  const source = new SourceNavigator(output);
   const services: FeatureServices = {
     sidecar,
     output,
     runsView: new RunsView(sidecar, output, context.workspaceState),
     workflowsView: new WorkflowsView(sidecar, output),
     codeLens: new RunCodeLens(sidecar, output),
-    graphPanels: new GraphPanels(context.extensionUri, sidecar, output),
-    source: new SourceNavigator(output),
+    graphPanels: new GraphPanels(context.extensionUri, sidecar, output, source),
+    source,
   };
   context.subscriptions.push(
     services.runsView,
@@ -51,5 +54,5 @@ export function registerFeatures(
     ...registerNodeCommands(services),
     ...registerWorkflowCommands(services),
   );
-  return { runsProvider: services.runsView, workflowsProvider: services.workflowsView };
+  return { runsProvider: services.runsView, workflowsProvider: services.workflowsView, graphPanels: services.graphPanels };
 }

@@ -62,6 +62,8 @@ export class SidecarRequestError extends Error {
 /** Typed calls to the sidecar's REST API (README "Runs and nodes", protocol/ schemas). */
 export interface RuntrailApi {
   readonly url: string;
+  /** The bearer token, for handing to the sidecar's /ui page in a URL fragment ("Open in Browser"). */
+  readonly token: string;
   listRuns(query?: Partial<Pick<ListRunsQuery, 'workflow' | 'status' | 'branch' | 'label' | 'q' | 'limit' | 'cursor'>>): Promise<RunPage>;
   getRun(runId: string): Promise<RunDetail>;
   deleteRun(runId: string): Promise<void>;

@@ -12,6 +12,7 @@ import { nodeRoutes } from './http/nodeRoutes';
 import { openApiRoutes } from './http/openapi';
 import { requestContext } from './http/requestContext';
 import { runRoutes } from './http/runRoutes';
+import { uiRoutes } from './http/uiRoutes';
 import { workflowRoutes } from './http/workflowRoutes';
 import type { IngestQueue } from './ingest/ingestQueue';
 import type { Logger } from './log';
@@ -83,6 +84,8 @@ export function createApp(deps: AppDeps): Koa {
     eventRoutes(relay, deps.metrics, deps.events).router,
     nodeRoutes(store).router,
     legacyRoutes(store, deps.ingest, deps.limits).router,
+    // The graph page for browsers: public, no data (the UI calls /api with the token it is given).
+    uiRoutes(),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Run } from '../../protocol/runs';
+import { graphPageUrl } from '../../protocol/webviewMessages';
 import { formatStartTime, runDescription, shortId } from '../views/format';
 import type { LoadMoreElement } from '../views/runsView';
 import { runIdOf } from './commandArgs';
@@ -60,8 +61,9 @@ export function registerRunCommands(services: FeatureServices): vscode.Disposabl
     vscode.commands.registerCommand(
       'runtrail.run.openInBrowser',
       withRun('Could not open run', async (runId) => {
-        // Until the sidecar serves /ui, the browser gets the run's nested tree as JSON.
-        const url = vscode.Uri.parse(`${sidecar.api().url.replace(/\/$/, '')}/api/runs/${encodeURIComponent(runId)}/tree?format=nested`);
+        // The sidecar's /ui page; the token rides in the fragment, which browsers never send to a server.
+        const api = sidecar.api();
+        const url = vscode.Uri.parse(graphPageUrl(api.url, runId, api.token));
         return vscode.env.openExternal(await vscode.env.asExternalUri(url));
       }),
     ),

@@ -1,27 +1,48 @@
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { Run } from '../../protocol/runs';
-import { describeError, isNotFound } from '../commands/userErrors';
+import type { GraphEvent } from '../../protocol/webviewMessages';
 import type { SidecarConnection } from '../services';
+import type { SourceNavigator } from '../source/revealSource';
 import { shortId } from '../views/format';
-import { NodeTree } from '../views/nodeTree';
-import { isFromGraphWebview, type SnapshotMessage } from './graphMessages';
-import { graphPanelHtml, graphSnapshot } from './graphPanelHtml';
+import { graphPanelHtml } from './graphPanelHtml';
+import { GraphSession, type RenderedCounts } from './graphSession';
+
+export const graphViewType = 'runtrail.graph';
 
 /**
- * One webview panel per run (opening it again reveals it). For now it lists the run's nodes as a
- * table, live; the graph drawing is the webview issue's. The page gets full snapshots only: after
- * its ready message, on every (debounced) change while visible, and again whenever it is shown,
- * since a hidden webview loses what was posted to it.
+ * One run graph panel per run (opening it again reveals it), restored after a window reload by
+ * the serializer from the run id the webview keeps in its state. The page is dist/webview.js
+ * (webview/main.ts) talking protocol/webviewMessages.ts; GraphSession answers it.
  */
 export class GraphPanels implements vscode.Disposable {
   private readonly panels = new Map<string, GraphPanel>();
+  private readonly renderedCounts = new Map<string, RenderedCounts>();
+  private readonly onDidRenderEmitter = new vscode.EventEmitter<{ readonly runId: string } & RenderedCounts>();
+  /** The webview of a run drew its graph. */
+  readonly onDidRender = this.onDidRenderEmitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly sidecar: SidecarConnection,
     private readonly output: vscode.LogOutputChannel,
-  ) {}
+    private readonly source: SourceNavigator,
+  ) {
+    this.disposables.push(
+      this.onDidRenderEmitter,
+      vscode.window.registerWebviewPanelSerializer(graphViewType, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const runId = (state as { runId?: unknown } | undefined)?.runId;
+          if (typeof runId !== 'string' || runId === '' || this.panels.has(runId)) {
+            panel.dispose();
+            return;
+          }
+          this.adopt(runId, panel);
+        },
+      }),
+    );
+  }
 
   open(runId: string): GraphPanel {
     const existing = this.panels.get(runId);
@@ -29,69 +50,106 @@ export class GraphPanels implements vscode.Disposable {
       existing.reveal();
       return existing;
     }
-    const panel = new GraphPanel(this.extensionUri, this.sidecar, this.output, runId, () => this.panels.delete(runId));
-    this.panels.set(runId, panel);
-    return panel;
+    const panel = vscode.window.createWebviewPanel(graphViewType, `Run ${shortId(runId)}`, vscode.ViewColumn.Active, {});
+    return this.adopt(runId, panel);
   }
 
   get(runId: string): GraphPanel | undefined {
     return this.panels.get(runId);
   }
 
+  /** What the run's webview last reported drawing; undefined before it drew. */
+  rendered(runId: string): RenderedCounts | undefined {
+    return this.renderedCounts.get(runId);
+  }
+
   dispose(): void {
     for (const panel of [...this.panels.values()]) panel.dispose();
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+
+  private adopt(runId: string, webviewPanel: vscode.WebviewPanel): GraphPanel {
+    const panel = new GraphPanel(webviewPanel, {
+      extensionUri: this.extensionUri,
+      sidecar: this.sidecar,
+      output: this.output,
+      source: this.source,
+      runId,
+      rendered: (counts) => {
+        this.renderedCounts.set(runId, counts);
+        this.onDidRenderEmitter.fire({ runId, ...counts });
+      },
+      disposed: () => {
+        this.panels.delete(runId);
+        this.renderedCounts.delete(runId);
+      },
+    });
+    this.panels.set(runId, panel);
+    return panel;
   }
 }
 
+interface GraphPanelDeps {
+  readonly extensionUri: vscode.Uri;
+  readonly sidecar: SidecarConnection;
+  readonly output: vscode.LogOutputChannel;
+  readonly source: SourceNavigator;
+  readonly runId: string;
+  rendered(counts: RenderedCounts): void;
+  disposed(): void;
+}
+
 export class GraphPanel implements vscode.Disposable {
-  readonly panel: vscode.WebviewPanel;
-  private run: Run | undefined;
-  private tree: NodeTree | undefined;
-  private notice: string | null = 'Loading…';
-  private ready = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  readonly runId: string;
+  private readonly session: GraphSession;
   private disposed = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    extensionUri: vscode.Uri,
-    private readonly sidecar: SidecarConnection,
-    private readonly output: vscode.LogOutputChannel,
-    readonly runId: string,
-    private readonly onDisposed: () => void,
+    readonly panel: vscode.WebviewPanel,
+    private readonly deps: GraphPanelDeps,
   ) {
-    this.panel = vscode.window.createWebviewPanel('runtrail.graph', `Run ${shortId(runId)}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')],
+    const { sidecar, runId } = deps;
+    this.runId = runId;
+    const dist = vscode.Uri.joinPath(deps.extensionUri, 'dist');
+    // Set here too for panels the serializer restores: their options are not persisted.
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    panel.title = `Run ${shortId(runId)}`;
+    this.session = new GraphSession({
+      runId,
+      api: () => sidecar.api(),
+      revealSource: async (node, run) => (await deps.source.reveal(node, run)) !== undefined,
+      post: (message) => void panel.webview.postMessage(message),
+      visible: () => panel.visible,
+      rendered: (counts) => deps.rendered(counts),
+      warn: (message) => deps.output.warn(message),
     });
-    const nonce = randomBytes(18).toString('base64url');
-    this.panel.webview.html = graphPanelHtml({ nonce, cspSource: this.panel.webview.cspSource, runId });
+    const forward = (event: GraphEvent) => this.session.event(event);
     const events = sidecar.events;
     this.disposables.push(
-      this.panel.onDidDispose(() => this.dispose()),
-      this.panel.onDidChangeViewState(() => {
-        if (this.panel.visible) this.post();
-      }),
-      this.panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => this.session.visibilityChanged(panel.visible)),
+      panel.webview.onDidReceiveMessage((message: unknown) => void this.session.receive(message)),
       events.onNode((delta) => {
-        if (delta.runId !== runId || !this.tree) return;
-        this.tree.apply(delta);
-        this.schedule();
+        if (delta.runId === runId) forward({ type: 'node', delta });
       }),
       events.onRun((event) => {
         if (event.id !== runId) return;
-        if ('deleted' in event) {
-          this.tree = undefined;
-          this.notice = 'This run was deleted.';
-        } else this.run = event;
-        this.schedule();
+        if ('deleted' in event) forward({ type: 'deleted', runId });
+        else {
+          forward({ type: 'run', run: event });
+          panel.title = `${event.workflow} · ${shortId(runId)}`;
+        }
       }),
-      events.onReset(() => void this.load()),
+      events.onReset(() => this.session.reload()),
+      events.onPaused((reason) => forward({ type: 'paused', reason })),
+      events.onResumed(() => forward({ type: 'resumed' })),
       sidecar.onDidChangeState((state) => {
-        if (state.kind === 'running') void this.load();
+        if (state.kind === 'running') this.session.reload();
       }),
     );
-    void this.load();
+    panel.webview.html = this.html(dist);
+    void this.nameAfterWorkflow();
   }
 
   reveal(): void {
@@ -101,49 +159,31 @@ export class GraphPanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.onDisposed();
+    this.session.dispose();
+    this.deps.disposed();
     for (const disposable of this.disposables) disposable.dispose();
     this.panel.dispose();
   }
 
-  private async load(): Promise<void> {
+  private html(dist: vscode.Uri): string {
+    const webview = this.panel.webview;
+    const css = vscode.Uri.joinPath(dist, 'webview.css');
+    return graphPanelHtml({
+      nonce: randomBytes(18).toString('base64url'),
+      cspSource: webview.cspSource,
+      runId: this.runId,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
+      styleUri: fs.existsSync(css.fsPath) ? webview.asWebviewUri(css).toString() : undefined,
+    });
+  }
+
+  /** "triage · 1a2b3c4d" once the run is known; the id alone until then (or when it is gone). */
+  private async nameAfterWorkflow(): Promise<void> {
     try {
-      const flat = await this.sidecar.api().tree(this.runId);
-      this.run = flat.run;
-      this.tree = new NodeTree(this.runId, flat.nodes);
-      this.notice = null;
-      this.panel.title = `${flat.run.workflow} · ${shortId(this.runId)}`;
-    } catch (error) {
-      this.notice = isNotFound(error)
-        ? `Run ${this.runId} was not found: it may have been deleted.`
-        : `Could not load the run: ${describeError(error)}`;
-      this.output.warn(`Run panel ${this.runId}: ${this.notice}`);
+      const run = await this.deps.sidecar.api().getRun(this.runId);
+      if (!this.disposed) this.panel.title = `${run.workflow} · ${shortId(this.runId)}`;
+    } catch {
+      // The page says what went wrong; the title keeps the id.
     }
-    this.schedule();
-  }
-
-  private receive(message: unknown): void {
-    if (!isFromGraphWebview(message)) return;
-    if (message.method === 'graph/ready') {
-      this.ready = true;
-      this.post();
-    } else {
-      void vscode.commands.executeCommand('runtrail.node.inspect', { runId: this.runId, nodeId: message.params.nodeId });
-    }
-  }
-
-  private schedule(): void {
-    if (this.timer !== undefined || this.disposed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.post();
-    }, 100);
-  }
-
-  private post(): void {
-    if (!this.ready || !this.panel.visible || this.disposed) return;
-    const message: SnapshotMessage = { method: 'graph/snapshot', params: graphSnapshot(this.run, this.tree, Date.now(), this.notice) };
-    void this.panel.webview.postMessage(message);
   }
 }

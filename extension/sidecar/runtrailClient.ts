@@ -28,7 +28,7 @@ export class RuntrailClient implements RuntrailApi {
   constructor(
     /** Base URL without a trailing slash. */
     readonly url: string,
-    private readonly token: string,
+    readonly token: string,
     options: RuntrailClientOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 30_000;

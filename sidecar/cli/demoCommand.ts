@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Run, terminalStatuses } from '../../protocol/runs';
+import { graphPageUrl } from '../../protocol/webviewMessages';
 import { loadConfig } from '../config';
 import type { RunningSidecar } from '../sidecar';
 import { sidecarVersion } from '../version';
@@ -154,8 +155,11 @@ async function runExamples(ctx: CliContext, client: SidecarClient): Promise<numb
     [
       '',
       c.bold('Browse the runs'),
-      ...runs.map((run) => `  ${base}/api/runs/${run.id}/tree?format=nested`),
-      `  (send the token from ${tokenHint} as "Authorization: Bearer <token>"; runtrail show <runId> prints a tree)`,
+      // The graph page takes the token from the URL fragment, which the browser never sends to a server.
+      ...runs.map((run) => `  ${graphPageUrl(base, run.id, client.location.token)}`),
+      client.location.token === undefined
+        ? `  (add #token=<token> with the token from ${tokenHint}; runtrail show <runId> prints a tree)`
+        : '  (runtrail show <runId> prints a tree)',
       '',
     ].join('\n'),
   );

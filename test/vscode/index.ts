@@ -19,6 +19,7 @@ const suites = [
   'demoRuns.test.js',
   'nodeDocuments.test.js',
   'revealSource.test.js',
+  'graphPanel.test.js',
   'deactivate.test.js',
 ];
 

@@ -114,7 +114,7 @@ describe('npm run demo (runtrail demo)', function () {
       assert.match(stdout, /✓ decision route/);
       assert.match(stdout, /├─ ✓ tool git grep/);
       assert.match(stdout, /^Browse the runs$/m);
-      assert.match(stdout, /http:\/\/127\.0\.0\.1:\d+\/api\/runs\/run_\S+\/tree\?format=nested/);
+      assert.match(stdout, /http:\/\/127\.0\.0\.1:\d+\/ui\/\?run=run_\S+#token=[0-9a-f]+/);
       assert.equal(fs.existsSync(path.join(dataDir, 'sidecar.json')), false, 'the demo stopped its sidecar');
       assert.ok(fs.existsSync(path.join(dataDir, 'runtrail.db')), 'the runs stay in the embedded store');
     } finally {

@@ -1,0 +1,209 @@
+import type { Node, Run } from '../../protocol/runs';
+import {
+  type ExtensionNotification,
+  FromWebview,
+  type GraphErrorCode,
+  type GraphEvent,
+  type GraphRequestMethod,
+  type GraphRequestResult,
+  graphRequests,
+  isGraphRequestMethod,
+  isWebviewNotificationMethod,
+  type ToWebview,
+  webviewNotifications,
+} from '../../protocol/webviewMessages';
+import { describeError } from '../commands/userErrors';
+import { type RuntrailApi, SidecarRequestError, SidecarUnavailableError } from '../services';
+
+export interface RenderedCounts {
+  readonly nodes: number;
+  readonly visible: number;
+}
+
+/** What one panel's session needs; the panel (graphPanel.ts) wires these to vscode. */
+export interface GraphSessionDeps {
+  readonly runId: string;
+  /** The sidecar's REST API; throws SidecarUnavailableError when it is not running. */
+  api(): RuntrailApi;
+  /** Opens the node's source in an editor; false when it could not (the navigator told the user why). */
+  revealSource(node: Node, run: Run | undefined): Promise<boolean>;
+  /** Posts to the webview (`webview.postMessage`). */
+  post(message: ToWebview): void;
+  /** Whether the panel is visible now: deltas go only to a visible panel. */
+  visible(): boolean;
+  /** The webview drew the graph: `nodes` in it, `visible` of them drawn. */
+  rendered?(counts: RenderedCounts): void;
+  warn?(message: string): void;
+}
+
+/**
+ * The extension's end of the graph protocol (protocol/webviewMessages.ts) for one panel, without
+ * vscode so it is tested against a real sidecar: parses what the webview posts, answers each
+ * request exactly once, holds everything back until the `graph/ready` handshake, then sends a full
+ * snapshot and, while visible, the run's live changes. Events that arrive while a snapshot is
+ * loading are sent after it, so a delta is never overwritten by an older snapshot.
+ */
+export class GraphSession {
+  private ready = false;
+  private run: Run | undefined;
+  private loading = 0;
+  private heldBack: GraphEvent[] = [];
+  /** A change happened while the panel was hidden: send a snapshot when it is shown. */
+  private stale = false;
+  private disposed = false;
+
+  constructor(private readonly deps: GraphSessionDeps) {}
+
+  get runId(): string {
+    return this.deps.runId;
+  }
+
+  /** Whether the webview has completed the handshake (and not been unloaded since). */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  /** A message from the webview, unchecked. */
+  async receive(message: unknown): Promise<void> {
+    const parsed = FromWebview.safeParse(message);
+    if (!parsed.success) {
+      this.deps.warn?.(`Run graph ${this.runId}: ignored a malformed message from the webview`);
+      return;
+    }
+    const envelope = parsed.data;
+    if (envelope.type === 'notify') {
+      if (!isWebviewNotificationMethod(envelope.method)) return;
+      const params = webviewNotifications[envelope.method].safeParse(envelope.params ?? {});
+      if (!params.success) return;
+      if (envelope.method === 'graph/ready') {
+        this.ready = true;
+        await this.sendSnapshot();
+      } else if (envelope.method === 'graph/rendered') {
+        const { runId, nodes, visible } = params.data as { runId: string } & RenderedCounts;
+        if (runId === this.runId) this.deps.rendered?.({ nodes, visible });
+      }
+      return;
+    }
+    const { id, method } = envelope;
+    if (!isGraphRequestMethod(method)) {
+      this.reply({ type: 'error', id, error: { code: 'invalid', message: `Unknown method ${JSON.stringify(method)}.` } });
+      return;
+    }
+    const params = graphRequests[method].params.safeParse(envelope.params ?? {});
+    if (!params.success) {
+      const issue = params.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      this.reply({
+        type: 'error',
+        id,
+        error: { code: 'invalid', message: `Bad params for ${method}: ${where}${issue?.message ?? 'invalid'}` },
+      });
+      return;
+    }
+    try {
+      const result = await this.answer(method, params.data as never);
+      this.reply({ type: 'response', id, result });
+    } catch (error) {
+      this.reply({ type: 'error', id, error: { code: errorCode(error), message: describeError(error) } });
+    }
+  }
+
+  /** A live change of this panel's run (the caller filters by run id). */
+  event(event: GraphEvent): void {
+    if (event.type === 'run') this.run = event.run;
+    if (!this.ready) return;
+    if (!this.deps.visible()) {
+      this.stale = true;
+      return;
+    }
+    if (this.loading > 0) this.heldBack.push(event);
+    else this.notify({ type: 'notify', method: 'graph/event', params: { runId: this.runId, event } });
+  }
+
+  /** Events were missed (history trimmed, sidecar restarted): send a fresh snapshot. */
+  reload(): void {
+    if (!this.ready) return;
+    if (this.deps.visible()) void this.sendSnapshot();
+    else this.stale = true;
+  }
+
+  /**
+   * The panel was shown or hidden. A hidden webview is unloaded (no retainContextWhenHidden): it
+   * sends `graph/ready` again when shown, so hiding ends the handshake.
+   */
+  visibilityChanged(visible: boolean, retained = false): void {
+    if (!visible && !retained) this.ready = false;
+    if (visible && this.ready && this.stale) void this.sendSnapshot();
+  }
+
+  private async sendSnapshot(): Promise<void> {
+    this.stale = false;
+    this.loading++;
+    let snapshot: ExtensionNotification;
+    try {
+      const flat = await this.deps.api().tree(this.runId);
+      this.run = flat.run;
+      snapshot = { type: 'notify', method: 'graph/snapshot', params: { runId: this.runId, run: flat.run, nodes: flat.nodes } };
+    } catch (error) {
+      const message =
+        error instanceof SidecarRequestError && error.status === 404
+          ? `Run ${this.runId} was not found: it may have been deleted.`
+          : `Could not load run ${this.runId}: ${describeError(error)}`;
+      this.deps.warn?.(message);
+      snapshot = { type: 'notify', method: 'graph/snapshot', params: { runId: this.runId, error: message } };
+    } finally {
+      this.loading--;
+    }
+    if (!this.ready) return;
+    this.notify(snapshot);
+    if (this.loading === 0) {
+      const held = this.heldBack;
+      this.heldBack = [];
+      for (const event of held) this.notify({ type: 'notify', method: 'graph/event', params: { runId: this.runId, event } });
+    }
+  }
+
+  private async answer<M extends GraphRequestMethod>(method: M, params: Record<string, string>): Promise<GraphRequestResult<M>> {
+    const api = this.deps.api();
+    switch (method) {
+      case 'graph/listRuns':
+        return (await api.listRuns({ limit: 100 })).runs as GraphRequestResult<M>;
+      case 'graph/loadRun': {
+        const flat = await api.tree(params.runId ?? '');
+        return { run: flat.run, nodes: flat.nodes } as GraphRequestResult<M>;
+      }
+      case 'graph/openNode':
+        return (await api.node(params.nodeId ?? '')) as GraphRequestResult<M>;
+      case 'graph/revealSource': {
+        const node = await api.node(params.nodeId ?? '');
+        const run = node.runId === this.runId ? this.run : undefined;
+        return (await this.deps.revealSource(node, run)) as GraphRequestResult<M>;
+      }
+      default:
+        throw new Error(`Unhandled method ${method}`);
+    }
+  }
+
+  private reply(message: ToWebview): void {
+    // A reply to a page that has gone (panel closed) has nowhere to go.
+    if (!this.disposed) this.deps.post(message);
+  }
+
+  private notify(message: ExtensionNotification): void {
+    if (!this.disposed) this.deps.post(message);
+  }
+}
+
+function errorCode(error: unknown): GraphErrorCode {
+  if (error instanceof SidecarUnavailableError) return 'unavailable';
+  if (error instanceof SidecarRequestError) {
+    if (error.status === 404) return 'not_found';
+    if (error.status === 503) return 'unavailable';
+    if (error.status >= 400 && error.status < 500) return 'invalid';
+  }
+  return 'failed';
+}

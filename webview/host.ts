@@ -1,0 +1,60 @@
+import type { Node, NodeSummary, Run } from '../protocol/runs';
+
+/**
+ * What the graph UI needs from wherever it runs (DESIGN.md "Webview", CONVENTIONS.md "Typed
+ * edges"): one bundle, two hosts. `hosts/browserHost.ts` answers over REST + SSE (the page the
+ * sidecar serves at /ui); `hosts/vscodeHost.ts` over the typed postMessage protocol of
+ * protocol/webviewMessages.ts, answered by the extension's graph panel. The UI never calls fetch
+ * or postMessage itself.
+ */
+export interface Host {
+  readonly kind: 'vscode' | 'browser';
+  /** The run this view was opened on (URL or panel state); undefined → the UI offers a run list. */
+  initialRunId(): string | undefined;
+  /** Recent runs, newest first, for choosing one (browser; VS Code has its Runs view). */
+  listRuns(): Promise<Run[]>;
+  /** The run and all its nodes without payloads. */
+  loadRun(runId: string): Promise<RunSnapshot>;
+  /** Live changes of one run until the returned function is called. */
+  subscribe(runId: string, listener: (event: HostEvent) => void): () => void;
+  /** One node with its payloads, for the inspector. */
+  openNode(nodeId: string): Promise<Node>;
+  /**
+   * Jump to the node's source. VS Code opens the file at the line (true); the browser cannot and
+   * returns false, and the UI shows `file:line` instead.
+   */
+  revealSource(node: NodeSummary): Promise<boolean>;
+  /** View state kept across reloads (VS Code: webview state; browser: sessionStorage). */
+  getState(): ViewState | undefined;
+  setState(state: ViewState): void;
+}
+
+export interface RunSnapshot {
+  readonly run: Run;
+  readonly nodes: readonly NodeSummary[];
+}
+
+/** A node upsert as `GET /api/events` sends it: only the fields the record carried. */
+export interface NodeDelta {
+  readonly runId: string;
+  readonly id: string;
+  readonly [field: string]: unknown;
+}
+
+export type HostEvent =
+  | { readonly type: 'node'; readonly delta: NodeDelta }
+  | { readonly type: 'run'; readonly run: Run }
+  | { readonly type: 'deleted'; readonly runId: string }
+  /** Changes were missed: reload the snapshot (keeping zoom, selection and collapsed state). */
+  | { readonly type: 'reset' }
+  | { readonly type: 'paused'; readonly reason: string }
+  | { readonly type: 'resumed' };
+
+/** What survives a reload of the view. */
+export interface ViewState {
+  readonly runId?: string;
+  readonly selectedNodeId?: string;
+  readonly collapsed?: readonly string[];
+  readonly zoom?: { readonly x: number; readonly y: number; readonly k: number };
+  readonly orientation?: 'top-down' | 'left-right';
+}
