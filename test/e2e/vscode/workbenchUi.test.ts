@@ -1,18 +1,24 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../../fixtures/vscode/chromium';
 import { CodeServer } from '../../fixtures/vscode/codeServer';
 import { collectConsole, installRuntrail, prepareWorkspace } from '../../fixtures/vscode/harness';
 
 const screenshots = path.resolve(__dirname, '../../../test-results/vscode');
 
+/** What the graph UI's test hook (webview/README.md "Test hook") offers inside the webview. */
+interface GraphHookPage {
+  screenPosition(id: string): { x: number; y: number } | undefined;
+}
+
 /**
  * What a new user does, in the real workbench (code-server in headless Chromium) with Runtrail
  * installed: opens the Runtrail activity bar, starts the workspace's workflow from the command
  * palette, watches the run arrive in the Runs view, expands it, opens a node's JSON, jumps to the
- * line that recorded a node, and finally shuts VS Code down. Each step leaves a screenshot in
+ * line that recorded a node, opens the run's graph from the Runs view and jumps to a node's line
+ * from the graph's inspector, and finally shuts VS Code down. Each step leaves a screenshot in
  * test-results/vscode/. The steps build on each other, in order.
  */
 describe('VS Code workbench UI (code-server, headless Chromium)', function () {
@@ -29,6 +35,36 @@ describe('VS Code workbench UI (code-server, headless Chromium)', function () {
   /** The row of the Runs view tree whose text matches. */
   const runsRow = (text: string | RegExp): Locator => runsView().locator('.monaco-list-row', { hasText: text }).first();
   const runsView = (): Locator => page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Runs/i }) });
+
+  /**
+   * The graph panel's page: in code-server a webview is an iframe (`iframe.webview`) whose
+   * document holds the page itself in a second iframe (`#active-frame`).
+   */
+  const graphFrame = async (): Promise<Frame> => {
+    const graph = page.frameLocator('iframe.webview').last().frameLocator('iframe#active-frame').locator('[data-testid="graph"]');
+    await graph.waitFor({ timeout: 60_000 });
+    const frame = await (await graph.elementHandle())?.ownerFrame();
+    if (!frame) throw new Error('the graph element has no frame');
+    return frame;
+  };
+  /** Waits, on every animation frame of the webview, until `window.__runtrailGraph` (as `g`) satisfies `predicate`. */
+  const waitForHook = async (frame: Frame, predicate: string): Promise<{ runId: string; selectedId?: string }> => {
+    const expression = `() => { const g = window.__runtrailGraph; return g !== undefined && Boolean(${predicate}); }`;
+    try {
+      await frame.waitForFunction(expression, undefined, { timeout: 30_000, polling: 'raf' });
+    } catch (error) {
+      const last = await frame.evaluate(() => {
+        const g = (globalThis as unknown as { __runtrailGraph?: Record<string, unknown> }).__runtrailGraph;
+        const keys = ['runId', 'runStatus', 'nodeCount', 'visibleCount', 'selectedId', 'inspectorNodeId'];
+        return JSON.stringify(g === undefined ? null : Object.fromEntries(keys.map((key) => [key, g[key]])));
+      });
+      throw new Error(`the graph never satisfied ${predicate}; last state: ${last} (${(error as Error).message.split('\n')[0]})`);
+    }
+    return frame.evaluate(() => {
+      const g = (globalThis as unknown as { __runtrailGraph: { runId: string; selectedId?: string } }).__runtrailGraph;
+      return { runId: g.runId, selectedId: g.selectedId };
+    });
+  };
 
   before(async () => {
     fs.mkdirSync(screenshots, { recursive: true });
@@ -119,6 +155,45 @@ describe('VS Code workbench UI (code-server, headless Chromium)', function () {
     await page.locator('.tab.active', { hasText: 'agent.mjs' }).waitFor();
     await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${expected}, Col`) }).waitFor();
     await shot('06-source-revealed');
+  });
+
+  it("opens the run's graph from the Runs view, selects a node and reveals its source from the inspector", async () => {
+    const lines = fs.readFileSync(path.join(workspace as string, 'agent.mjs'), 'utf8').split('\n');
+    const named = lines.findIndex((line) => line.includes("name: 'compose greeting'"));
+    const expected = lines.findIndex((line, index) => index > named && line.includes('here()')) + 1;
+    // The run item's inline action (shown on hover), as a user finds it.
+    const run = runsView().locator('.monaco-list-row[aria-level="2"]', { hasText: /ok\b/ }).first();
+    await run.hover();
+    await run.locator('.action-label[aria-label^="Open Run Graph"]').click();
+    await page.locator('.tab.active', { hasText: /greet|Run / }).waitFor();
+
+    const graph = await graphFrame();
+    // The three nodes agent.mjs records and the log node the runner adds for the line it printed.
+    const state = await waitForHook(graph, "g.runStatus === 'ok' && g.nodeCount === 4 && g.visibleCount === 4");
+    await shot('07-graph-panel');
+
+    // A click on the node's box: the hook reports its centre in the inner frame's coordinates,
+    // which the canvas locator turns into a click at the right spot of the workbench page.
+    const id = `${state.runId}-compose`;
+    const canvas = graph.getByRole('application', { name: /run graph/i });
+    const position = await graph.evaluate((nodeId) => {
+      const g = (globalThis as unknown as { __runtrailGraph: GraphHookPage }).__runtrailGraph;
+      const point = g.screenPosition(nodeId);
+      const doc = (
+        globalThis as unknown as { document: { querySelector(s: string): { getBoundingClientRect(): { left: number; top: number } } } }
+      ).document;
+      const rect = doc.querySelector('[role="application"]').getBoundingClientRect();
+      return point === undefined ? null : { x: point.x - rect.left, y: point.y - rect.top };
+    }, id);
+    assert.ok(position !== null, `the graph reports no position for ${id}`);
+    await canvas.click({ position });
+    await waitForHook(graph, `g.selectedId === ${JSON.stringify(id)} && g.inspectorNodeId === ${JSON.stringify(id)}`);
+    const inspector = graph.getByRole('complementary', { name: /inspector/i });
+    await inspector.getByText('compose greeting').first().waitFor();
+    await inspector.locator('vscode-button[title^="Open agent.mjs"]').click();
+    await page.locator('.tab.active', { hasText: 'agent.mjs' }).waitFor();
+    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${expected}, Col`) }).waitFor();
+    await shot('08-graph-reveal-source');
   });
 
   it('leaves no sidecar process behind when VS Code shuts down', async () => {
