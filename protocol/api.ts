@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorBody } from './errors';
 import { EventsQuery } from './events';
 import { ServiceHealth, SidecarHealth } from './health';
+import { DiffParams, RecordedQuery, RecordedResponse, ReplayRequest, RunDiff } from './replay';
 import {
   CreateRunRequest,
   FinishRunRequest,
@@ -319,6 +320,53 @@ export const operations = {
       404: errors[404],
       409: { description: "The run is finished, or not running under this sidecar's runner", schema: ErrorBody },
     },
+  },
+  recorded: {
+    method: 'get',
+    path: '/api/runs/:runId/recorded',
+    summary: 'Every keyed node of a run with its output or error, and whether a replay (forking at `until`) may serve it back',
+    tag: 'runs',
+    auth: true,
+    params: RunIdParams,
+    query: RecordedQuery,
+    responses: {
+      200: { description: 'The recording', schema: RecordedResponse },
+      400: { description: '`until` is not a node of this run, or a malformed query', schema: ErrorBody },
+      401: errors[401],
+      404: errors[404],
+    },
+  },
+  replayRun: {
+    method: 'post',
+    path: '/api/runs/:runId/replay',
+    summary: "Re-run a run's recorded command with recorded steps served back; fork at a node or override decisions",
+    tag: 'runs',
+    auth: true,
+    params: RunIdParams,
+    body: ReplayRequest,
+    responses: {
+      201: {
+        description: 'The new run (replayOf, forkedFromNode set; running, or error when the command could not be started)',
+        schema: Run,
+      },
+      400: {
+        description: 'An unknown node, a key that is not a decision of the run, a label not among its options, or malformed JSON',
+        schema: ErrorBody,
+      },
+      401: errors[401],
+      404: errors[404],
+      422: { description: 'The run has no recorded command (argv) and working directory to run again', schema: ErrorBody },
+    },
+  },
+  diffRuns: {
+    method: 'get',
+    path: '/api/runs/:runId/diff/:otherRunId',
+    summary:
+      'Compare run a (runId) with run b (otherRunId): nodes matched by key, added, removed, changed, duration deltas, first divergence',
+    tag: 'runs',
+    auth: true,
+    params: DiffParams,
+    responses: { 200: { description: 'The diff', schema: RunDiff }, 401: errors[401], 404: errors[404] },
   },
   legacyPostNode: {
     method: 'post',

@@ -10,6 +10,7 @@ import { legacyRoutes } from './http/legacyRoutes';
 import { metricsRoutes } from './http/metricsRoutes';
 import { nodeRoutes } from './http/nodeRoutes';
 import { openApiRoutes } from './http/openapi';
+import { replayRoutes } from './http/replayRoutes';
 import { requestContext } from './http/requestContext';
 import { runRoutes } from './http/runRoutes';
 import { uiRoutes } from './http/uiRoutes';
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps): Koa {
     openApiRoutes(deps.version).router,
     runRoutes({ store, ingest: deps.ingest, relay, limits: deps.limits }).router,
     workflowRoutes(deps.runner, deps.limits).router,
+    replayRoutes({ store, runner: deps.runner, limits: deps.limits }).router,
     eventRoutes(relay, deps.metrics, deps.events).router,
     nodeRoutes(store).router,
     legacyRoutes(store, deps.ingest, deps.limits).router,

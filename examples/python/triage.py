@@ -25,8 +25,9 @@ MODEL = "rule-planner (a stand-in, not a model)"
 
 
 @runtrail.step("read issue")
-def read_issue(path: Path) -> Issue:
-    return parse_issue(path.read_text(encoding="utf-8"))
+def read_issue(path: Path) -> Dict[str, str]:
+    # Plain JSON out: a replay serves recorded outputs back as JSON values, not as Issue tuples.
+    return dict(parse_issue(path.read_text(encoding="utf-8"))._asdict())
 
 
 def git_grep(term: str) -> List[str]:
@@ -74,7 +75,7 @@ def main() -> None:
     issue_file = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "examples/fixtures/issues/ingest-503-under-load.md").resolve()
     runtrail.start_run("triage-py")
 
-    issue = read_issue(issue_file)
+    issue = Issue(**read_issue(issue_file))
     runtrail.log(f'triaging "{issue.title}"')
 
     planned = runtrail.llm(

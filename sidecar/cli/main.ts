@@ -3,6 +3,8 @@ import { sidecarVersion } from '../version';
 import type { CliContext, CommandSpec, OptionSpec, ParsedArgs } from './cliContext';
 import { CliError, exitCodes, UsageError } from './cliError';
 import { demoCommand } from './demoCommand';
+import { diffCommand } from './diffCommand';
+import { replayCommand } from './replayCommand';
 import { runCommand } from './runCommand';
 import { runsCommand } from './runsCommand';
 import { serveCommand } from './serveCommand';
@@ -16,7 +18,16 @@ import { tokenCommand } from './tokenCommand';
  * an HTTP client of the sidecar's REST API. Errors are one line on stderr, `runtrail: …`; exit
  * codes are in cliError.ts.
  */
-const commands: readonly CommandSpec[] = [serveCommand, runCommand, runsCommand, showCommand, tokenCommand, demoCommand];
+const commands: readonly CommandSpec[] = [
+  serveCommand,
+  runCommand,
+  runsCommand,
+  showCommand,
+  replayCommand,
+  diffCommand,
+  tokenCommand,
+  demoCommand,
+];
 
 const globalOptions: Readonly<Record<string, OptionSpec>> = {
   url: { type: 'string', value: 'url', description: 'the sidecar (RUNTRAIL_URL; default: the running one, else http://127.0.0.1:7317)' },

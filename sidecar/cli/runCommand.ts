@@ -30,9 +30,17 @@ export const runCommand: CommandSpec = {
     const labels = stringsOption(args, 'label');
     const client = ctx.client();
     const run = await startRun(client, workflow, inputs, labels);
-    return new LiveRun(ctx, client, run, booleanOption(args, 'quiet')).follow();
+    return followRun(ctx, client, run, booleanOption(args, 'quiet'));
   },
 };
+
+/**
+ * Prints a started run's nodes live until it ends (Ctrl-C cancels it); resolves with the exit code
+ * for its outcome: 0 ok, 1 error, 130 cancelled. `run` and `replay` both end with it.
+ */
+export function followRun(ctx: CliContext, client: SidecarClient, run: Run, quiet: boolean): Promise<number> {
+  return new LiveRun(ctx, client, run, quiet).follow();
+}
 
 /** `--input name=value` flags as the runner's inputs; the value may itself contain `=`. */
 export function parseInputs(flags: readonly string[]): Record<string, string> {

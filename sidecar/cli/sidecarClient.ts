@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ErrorBody } from '../../protocol/errors';
+import { type ReplayRequest, RunDiff } from '../../protocol/replay';
 import { FlatTree, type ListRunsQuery, NestedTree, NodeSummary, Run, RunDetail, RunPage, type RunStatus } from '../../protocol/runs';
 import { CancelRunResponse, type StartWorkflowRequest, WorkflowList } from '../../protocol/workflows';
 import { defaultDataDir, type Env } from '../config';
@@ -183,6 +184,14 @@ export class SidecarClient {
 
   startWorkflow(name: string, body: StartWorkflowRequest): Promise<Run> {
     return this.request('POST', `/api/workflows/${encodeURIComponent(name)}/runs`, { body, schema: Run });
+  }
+
+  replayRun(runId: string, body: ReplayRequest): Promise<Run> {
+    return this.request('POST', `/api/runs/${encodeURIComponent(runId)}/replay`, { body, schema: Run });
+  }
+
+  diffRuns(a: string, b: string): Promise<RunDiff> {
+    return this.request('GET', `/api/runs/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`, { schema: RunDiff });
   }
 
   cancelRun(runId: string): Promise<CancelRunResponse> {

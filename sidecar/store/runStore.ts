@@ -40,6 +40,12 @@ export interface RunStore {
   getNode(id: string): Promise<NodeRow | undefined>;
   /** Every node of a run, placeholders included, without input/output/attributes; ordered by seq, id (placeholders last). */
   listRunNodes(runId: string): Promise<NodeRow[]>;
+  /**
+   * Every node of a run that has a key (what replay and diff match nodes by), with output, error
+   * and attributes but no input; ordered by seq, id (nodes without a seq last). Placeholders have
+   * no key, so they are never among them.
+   */
+  listKeyedNodes(runId: string): Promise<NodeRow[]>;
   /** The node and its ancestors, root first; undefined when there is no such node. */
   pathToRoot(nodeId: string): Promise<NodeRow[] | undefined>;
   /**

@@ -11,10 +11,12 @@ Standard library only; see README.md for the surface and sdk/README.md for the w
 
 from __future__ import annotations
 
+from ._replay import ReplayedError
 from ._run import Run, active_run, finish, start_run
 from ._steps import StepHandle, StepSpec, Usage, decide, llm, log, step, tool, usage
 
 __all__ = [
+    "ReplayedError",
     "Run",
     "StepHandle",
     "StepSpec",

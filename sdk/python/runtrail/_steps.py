@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequ
 
 from ._context import Scope, current, enter, leave, parent_for
 from ._diagnostics import warn_once
-from ._replay import Recorded
+from ._replay import Recorded, replayed_error, split_key
 from ._run import Run, active_run
 from ._source import Location, caller
 from ._wire import MAX_KEY_CHARS, check_name, error_info, json_safe, new_id, now_ms, optional_cost, optional_int
@@ -93,7 +93,7 @@ def _source(run: Optional[Run], fallback: Optional[Callable[..., Any]] = None) -
 class _Node:
     """One node: its start record on open(), its end record once. Inert without a run."""
 
-    __slots__ = ("run", "id", "key", "scope", "recorded", "_ended", "_previous")
+    __slots__ = ("run", "id", "key", "scope", "recorded", "override", "_ended", "_previous")
 
     def __init__(self, run: Optional[Run]) -> None:
         self.run = run
@@ -101,6 +101,8 @@ class _Node:
         self.key: Optional[str] = None
         self.scope: Optional[Scope] = None
         self.recorded: Optional[Recorded] = None
+        # The label RUNTRAIL_OVERRIDES names for this decision (checked against its options).
+        self.override: Optional[str] = None
         self._ended = False
         self._previous: Optional[Scope] = None
 
@@ -115,6 +117,7 @@ class _Node:
         attributes: Optional[Dict[str, Any]] = None,
         source: Optional[Location] = None,
         replayable: bool = False,
+        labels: Optional[Sequence[str]] = None,
     ) -> "_Node":
         node = cls(run)
         if run is None:
@@ -141,13 +144,27 @@ class _Node:
             record["attributes"] = json_safe(attributes)
         if source is not None:
             record["source"] = source
-        if replayable and run._replay.of_run is not None:
-            node.recorded = run._replay.recorded(node.key)
-            if node.recorded is not None:
-                record["replayed"] = True
-            elif run._replay.active:
-                # The recording has no such key: the code changed since, this step runs live.
-                record["diverged"] = True
+        replay = run._replay
+        if labels is not None and node.key in replay.overrides:
+            label = replay.overrides[node.key]
+            if label in labels:
+                node.override = label
+            else:
+                known = ", ".join(repr(known) for known in labels)
+                warn_once(
+                    f"override:{node.key}",
+                    f"RUNTRAIL_OVERRIDES asks decide({name!r}) at {node.key} for {label!r}, which is not one of its "
+                    f"options ({known}); it chooses as usual",
+                )
+        if replayable and node.override is None and replay.of_run is not None:
+            found = replay.recorded(node.key)
+            if found is None:
+                if replay.active:
+                    # The recording has no such key: the code took another path, this step runs live.
+                    record["diverged"] = True
+            elif found.replay:
+                node.recorded = found
+            # A key recorded with replay=false lies at or after the fork point: live, unmarked.
         run._send(record)
         return node
 
@@ -179,9 +196,57 @@ class _Node:
 
     def replay(self, attributes: Dict[str, Any]) -> Any:
         """Ends the node with the recorded output instead of running the step."""
-        assert self.recorded is not None
-        replays = {"replays": self.recorded.node_id} if self.recorded.node_id else {}
-        return self.succeed(self.recorded.output, {**attributes, **replays})
+        recorded = self.recorded
+        assert recorded is not None
+        replays = {"replays": recorded.node_id} if recorded.node_id else {}
+        self._end("ok", {"output": recorded.output, "attributes": {**attributes, **replays}, "replayed": True})
+        self._copy_descendants()
+        return recorded.output
+
+    def replay_error(self, attributes: Dict[str, Any]) -> BaseException:
+        """Ends the node with the recorded error instead of running the step; returns what to raise."""
+        recorded = self.recorded
+        assert recorded is not None
+        error = replayed_error(recorded.error)
+        replays = {"replays": recorded.node_id} if recorded.node_id else {}
+        recorded_error = recorded.error if isinstance(recorded.error, dict) and isinstance(recorded.error.get("message"), str) else error
+        self._end("error", {"error": recorded_error, "attributes": {**attributes, **replays}, "replayed": True})
+        self._copy_descendants()
+        return error
+
+    def _copy_descendants(self) -> None:
+        """A replayed step's body does not run, so neither do the steps inside it: their recorded
+        nodes are copied under it (marked replayed), so the replay has the same keys as the original."""
+        run, recorded = self.run, self.recorded
+        if run is None or recorded is None or self.id is None:
+            return
+        ids = {recorded.key: self.id}
+        for child in run._replay.descendants(recorded.key):
+            parent_key, name = split_key(child.key)
+            parent_id = ids.get(parent_key)
+            if parent_id is None:
+                continue
+            ids[child.key] = node_id = new_id()
+            at = now_ms()
+            record: Dict[str, Any] = {
+                "id": node_id,
+                "parentId": parent_id,
+                "key": child.key,
+                "kind": child.kind or "step",
+                "name": name,
+                "status": child.status,
+                "seq": run._next_seq(),
+                "startedAt": at,
+                "endedAt": at,
+                "replayed": True,
+            }
+            if child.node_id:
+                record["attributes"] = {"replays": child.node_id}
+            if child.status == "error":
+                record["error"] = error_info(child.error if isinstance(child.error, dict) and isinstance(child.error.get("message"), str) else replayed_error(child.error))
+            else:
+                record["output"] = json_safe(child.output)
+            run._send(record)
 
     def fail(self, error: BaseException) -> None:
         status = "error" if isinstance(error, Exception) else "cancelled"
@@ -258,6 +323,13 @@ def _call(
             attributes["attempt"] = attempt
         node = _Node.open(run, kind, name, input=node_input, attributes=attributes, source=source, replayable=True)
         if node.recorded is not None:
+            # Served from the recording: the body does not run; a recorded failure fails again, and
+            # retries go on to the next attempt as they did the first time.
+            if node.recorded.status == "error":
+                replayed = node.replay_error(attributes)
+                if attempt == attempts:
+                    raise replayed
+                continue
             return node.replay(attributes)  # type: ignore[no-any-return]
         token = node.enter()
         try:
@@ -297,6 +369,13 @@ async def _call_async(
             attributes["attempt"] = attempt
         node = _Node.open(run, kind, name, input=node_input, attributes=attributes, source=source, replayable=True)
         if node.recorded is not None:
+            # Served from the recording: the body does not run; a recorded failure fails again, and
+            # retries go on to the next attempt as they did the first time.
+            if node.recorded.status == "error":
+                replayed = node.replay_error(attributes)
+                if attempt == attempts:
+                    raise replayed
+                continue
             return node.replay(attributes)  # type: ignore[no-any-return]
         token = node.enter()
         try:
@@ -596,14 +675,23 @@ def decide(name: str, options: Sequence[Option], choose: Callable[[List[Any]], A
         attributes={"options": normalized},
         source=_source(run),
         replayable=True,
+        labels=labels,
     )
+    if node.override is not None:
+        node.succeed({"chosen": node.override}, {"options": normalized, "chosen": node.override, "overridden": True})
+        return node.override
     if node.recorded is not None:
+        if node.recorded.status == "error":
+            raise node.replay_error({"options": normalized})
         recorded = node.recorded.output
         chosen = recorded.get("chosen") if isinstance(recorded, dict) else None
         if chosen in labels:
-            replays = {"replays": node.recorded.node_id} if node.recorded.node_id else {}
-            node.succeed({"chosen": chosen}, {"options": normalized, "chosen": chosen, **replays})
+            node.replay({"options": normalized, "chosen": chosen})
             return str(chosen)
+        # The recorded choice is no longer an option: the code changed, so choose live.
+        node.recorded = None
+        if run is not None and node.id is not None:
+            run._send({"id": node.id, "diverged": True})
     token = node.enter()
     try:
         label = _label_of(checked, choose(list(options)), labels)

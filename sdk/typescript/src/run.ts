@@ -5,7 +5,7 @@ import { childFrame, currentFrame, type NodeFrame, rootFrame, runInFrame } from 
 import { toAttributes, toErrorInfo, toJsonValue } from './payload';
 import { onProcessExit } from './processExit';
 import { type FinishRunBody, isValidId, type NodeRecord, type SourceLocation, type Status } from './records';
-import { Recording } from './replay';
+import { parseOverrides, type RecordedNode, Recording, replayedError, splitKey } from './replay';
 import type { Settings } from './settings';
 import { callerLocation } from './sourceLocation';
 import { Transport } from './transport';
@@ -62,6 +62,8 @@ export class RunHandle {
   private seq = 0;
   private finishing = false;
   private replay: Recording | undefined;
+  /** RUNTRAIL_OVERRIDES: decision key → the label to take instead of asking `choose`. */
+  private readonly overrides: ReadonlyMap<string, string>;
   private readonly detachExit: (() => void) | undefined;
 
   constructor(private readonly settings: Settings) {
@@ -70,6 +72,7 @@ export class RunHandle {
     this.workflow = settings.workflow;
     this.url = settings.url;
     this.recording = !settings.disabled;
+    this.overrides = settings.disabled ? new Map() : parseOverrides(settings.overrides, warnOnce);
     if (settings.problem) warnOnce('settings', `${settings.problem}; nothing is recorded.`);
     if (!this.recording) return;
     this.transport = new Transport({ url: settings.url, token: settings.token, runId: this.id });
@@ -93,7 +96,7 @@ export class RunHandle {
     const { replayOf } = this.settings;
     const [git, replay] = await Promise.all([
       this.created ? readGitContext() : undefined,
-      replayOf ? Recording.load(this.settings.url, this.settings.token, replayOf, warnOnce) : undefined,
+      replayOf ? Recording.load(this.settings.url, this.settings.token, replayOf, this.settings.replayUntil, warnOnce) : undefined,
     ]);
     this.replay = replay;
     if (!this.created) return;
@@ -217,8 +220,27 @@ export class RunHandle {
         ...(retries > 0 ? { attempt } : {}),
       };
       const node = this.openNode(kind, name, parent, source, input, attributes);
-      const recorded = this.replay && this.replayed(node, this.replay);
-      if (recorded) return recorded.output as StepResult<R>;
+      const recorded = this.replayable(node);
+      if (recorded) {
+        // Served from the recording: the body does not run; a recorded failure fails again, and
+        // retries go on to the next attempt as they did the first time.
+        const replayedAttributes = { ...attributes, replays: recorded.id };
+        if (recorded.status === 'error') {
+          const error = replayedError(recorded.error);
+          this.closeNode(node, {
+            status: 'error',
+            error: copiedError(recorded.error, error),
+            replayed: true,
+            attributes: replayedAttributes,
+          });
+          this.copyDescendants(node, recorded);
+          if (attempt > retries) throw error;
+          continue;
+        }
+        this.closeNode(node, { status: 'ok', output: toJsonValue(recorded.output), replayed: true, attributes: replayedAttributes });
+        this.copyDescendants(node, recorded);
+        return recorded.output as StepResult<R>;
+      }
       try {
         const value = await runInFrame(node.frame, fn);
         const output = isUsage(value) ? value.output : value;
@@ -244,8 +266,42 @@ export class RunHandle {
   ): Promise<L> {
     const recordedOptions = toJsonValue(options, this.settings.maxFieldBytes);
     const node = this.openNode('decision', name, parent, source, { options: recordedOptions }, undefined);
-    const replayedChoice = this.replay && this.replayedDecision(node, this.replay, options, recordedOptions);
-    if (replayedChoice !== undefined) return replayedChoice;
+    const overridden = this.overriddenChoice(node, name, options);
+    if (overridden !== undefined) {
+      this.closeNode(node, {
+        status: 'ok',
+        output: { chosen: overridden },
+        attributes: { options: recordedOptions, chosen: overridden, overridden: true },
+      });
+      return overridden;
+    }
+    const recorded = this.replayable(node);
+    if (recorded) {
+      if (recorded.status === 'error') {
+        const error = replayedError(recorded.error);
+        this.closeNode(node, {
+          status: 'error',
+          error: copiedError(recorded.error, error),
+          replayed: true,
+          attributes: { options: recordedOptions, replays: recorded.id },
+        });
+        throw error;
+      }
+      const chosen = (recorded.output as { chosen?: unknown } | null | undefined)?.chosen;
+      const option = options.find((o) => o.label === chosen);
+      if (option) {
+        this.closeNode(node, {
+          status: 'ok',
+          output: { chosen: option.label },
+          replayed: true,
+          attributes: { options: recordedOptions, chosen: option.label, replays: recorded.id },
+        });
+        this.copyDescendants(node, recorded);
+        return option.label;
+      }
+      // The recorded choice is no longer an option: the code changed, so choose live.
+      this.transport?.send({ id: node.id, diverged: true });
+    }
     try {
       const chosen = await runInFrame(node.frame, () => chooseLabel(name, options, choose));
       this.closeNode(node, { status: 'ok', output: { chosen }, attributes: { options: recordedOptions, chosen } });
@@ -287,36 +343,66 @@ export class RunHandle {
     this.transport?.send({ id: node.id, endedAt: Date.now(), ...fields });
   }
 
-  /** Serves a recorded output instead of running the step, or marks the node as diverged. */
-  private replayed(node: OpenNode, replay: Recording): { output: unknown } | undefined {
-    const found = replay.recorded(node.key);
+  /**
+   * The recorded node this one may be served from, or undefined to run live. A key the recording
+   * lacks means the code took another path than the original run: the node is marked diverged.
+   * A key it holds with `replay: false` lies at or after the fork point: live, unmarked.
+   */
+  private replayable(node: OpenNode): RecordedNode | undefined {
+    if (!this.replay) return undefined;
+    const found = this.replay.recorded(node.key);
     if (!found) {
       this.transport?.send({ id: node.id, diverged: true });
       return undefined;
     }
-    this.closeNode(node, { status: 'ok', output: toJsonValue(found.output), replayed: true, attributes: { replays: found.id } });
-    return { output: found.output };
+    return found.replay ? found : undefined;
   }
 
-  private replayedDecision<L extends string>(
-    node: OpenNode,
-    replay: Recording,
-    options: DecisionOption<L>[],
-    recordedOptions: unknown,
-  ): L | undefined {
-    const found = replay.recorded(node.key);
-    const chosen = (found?.output as { chosen?: unknown } | undefined)?.chosen;
-    const option = options.find((o) => o.label === chosen);
-    if (!found || !option) {
-      this.transport?.send({ id: node.id, diverged: true });
+  /**
+   * A replayed step's body does not run, so neither do the steps inside it: their recorded nodes
+   * are copied under it (marked replayed), so the replay has the same keys as the original.
+   */
+  private copyDescendants(node: OpenNode, recorded: RecordedNode): void {
+    if (!this.replay || !this.transport) return;
+    const idsByKey = new Map([[recorded.key, node.id]]);
+    for (const child of this.replay.descendants(recorded.key)) {
+      const { parentKey, name } = splitKey(child.key);
+      const parentId = idsByKey.get(parentKey);
+      if (parentId === undefined) continue;
+      const id = newNodeId();
+      idsByKey.set(child.key, id);
+      const now = Date.now();
+      this.transport.send({
+        id,
+        parentId,
+        key: child.key,
+        kind: child.kind ?? 'step',
+        name,
+        status: child.status,
+        seq: this.seq++,
+        startedAt: now,
+        endedAt: now,
+        ...(child.status === 'error'
+          ? { error: copiedError(child.error, replayedError(child.error)) }
+          : { output: toJsonValue(child.output) }),
+        replayed: true,
+        attributes: { replays: child.id },
+      });
+    }
+  }
+
+  /** The label RUNTRAIL_OVERRIDES names for this decision, when it is one of its options. */
+  private overriddenChoice<L extends string>(node: OpenNode, name: string, options: DecisionOption<L>[]): L | undefined {
+    const label = this.overrides.get(node.key);
+    if (label === undefined) return undefined;
+    const option = options.find((o) => o.label === label);
+    if (!option) {
+      warnOnce(
+        `override:${node.key}`,
+        `RUNTRAIL_OVERRIDES asks decide(${JSON.stringify(name)}) at ${node.key} for ${JSON.stringify(label)}, which is not one of its options (${options.map((o) => JSON.stringify(o.label)).join(', ')}); it chooses as usual.`,
+      );
       return undefined;
     }
-    this.closeNode(node, {
-      status: 'ok',
-      output: { chosen: option.label },
-      replayed: true,
-      attributes: { options: recordedOptions, chosen: option.label, replays: found.id },
-    });
     return option.label;
   }
 
@@ -348,6 +434,12 @@ interface OpenNode {
   readonly id: string;
   readonly key: string;
   readonly frame: NodeFrame;
+}
+
+/** The recorded error as the replayed node records it (the recorded one when there is one). */
+function copiedError(recorded: RecordedNode['error'], thrown: Error): NodeRecord['error'] {
+  if (recorded && typeof recorded.message === 'string') return recorded;
+  return { message: thrown.message, type: thrown.name };
 }
 
 /** Runs a step's function, retries included, without recording it (disabled, outside a run, after finish). */

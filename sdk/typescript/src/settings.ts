@@ -27,6 +27,10 @@ export interface Settings {
   readonly workflow: string;
   readonly labels: string[] | undefined;
   readonly replayOf: string | undefined;
+  /** RUNTRAIL_REPLAY_UNTIL: the node a fork goes live from (sent to the sidecar as `?until=`). */
+  readonly replayUntil?: string;
+  /** RUNTRAIL_OVERRIDES as given: JSON `{decisionKey: optionLabel}`, parsed by the run. */
+  readonly overrides?: string;
   /** The sidecar's limit on one payload field, so big values are truncated rather than rejected. */
   readonly maxFieldBytes: number;
 }
@@ -63,6 +67,8 @@ export function resolveSettings(options: StartRunOptions = {}, env: Env = proces
     workflow,
     labels,
     replayOf: env.RUNTRAIL_REPLAY_OF || undefined,
+    replayUntil: env.RUNTRAIL_REPLAY_UNTIL || undefined,
+    overrides: env.RUNTRAIL_OVERRIDES || undefined,
     maxFieldBytes: Number.isInteger(maxField) && maxField > 0 ? maxField : 256 * 1024,
   };
   const url = normaliseUrl(rawUrl);

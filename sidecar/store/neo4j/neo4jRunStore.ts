@@ -87,6 +87,13 @@ MATCH (n:Node {runId: $runId})
 RETURN ${nodeSummaryList('n')} AS node
 ORDER BY n.seq, n.id`;
 
+// Ascending ORDER BY puts nulls last: nodes without a seq come after the others.
+const LIST_KEYED_NODES = `
+MATCH (n:Node {runId: $runId})
+WHERE n.key IS NOT NULL
+RETURN ${nodeSummaryMap('n', 'output: n.output, attributes: n.attributes')} AS node
+ORDER BY n.seq, n.id`;
+
 // The root is the ancestor without a parent (a placeholder parent counts as one); only that one
 // row builds its path.
 const PATH_TO_ROOT = `
@@ -260,6 +267,13 @@ LIMIT $limit`;
     return this.client.run('list-run-nodes', 'READ', async (tx) => {
       const result = await tx.run(LIST_RUN_NODES, { runId });
       return result.records.map((record) => listToNode(record.get('node')));
+    });
+  }
+
+  listKeyedNodes(runId: string): Promise<NodeRow[]> {
+    return this.client.run('list-keyed-nodes', 'READ', async (tx) => {
+      const result = await tx.run(LIST_KEYED_NODES, { runId });
+      return result.records.map((record) => recordToNode(record.get('node')));
     });
   }
 

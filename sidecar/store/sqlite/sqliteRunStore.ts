@@ -292,6 +292,16 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
+  listKeyedNodes(runId: string): Promise<NodeRow[]> {
+    return this.exclusive(() => {
+      // Like listRunNodes: two index scans, nodes without a seq last.
+      const select = `SELECT ${nodeSummary}, NULL AS input, n.output, n.attributes FROM nodes n WHERE n.run_id = ? AND n.key IS NOT NULL`;
+      const placed = this.all<NodeColumns & PayloadColumns>(`${select} AND n.seq IS NOT NULL ORDER BY n.seq, n.id`, [runId]);
+      const waiting = this.all<NodeColumns & PayloadColumns>(`${select} AND n.seq IS NULL ORDER BY n.id`, [runId]);
+      return [...placed, ...waiting].map((row) => rowToNode(row, row));
+    });
+  }
+
   pathToRoot(nodeId: string): Promise<NodeRow[] | undefined> {
     return this.exclusive(() => {
       const rows = this.all<NodeColumns>(

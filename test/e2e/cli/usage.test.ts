@@ -21,7 +21,10 @@ describe('CLI usage, help and connection errors', function () {
     const { code, stdout, stderr } = await runCli(['frobnicate'], env);
     assert.equal(code, 2);
     assert.equal(stdout, '');
-    assert.equal(stderr, 'runtrail: unknown command "frobnicate": use one of serve, run, runs, show, token, demo (see runtrail --help)\n');
+    assert.equal(
+      stderr,
+      'runtrail: unknown command "frobnicate": use one of serve, run, runs, show, replay, diff, token, demo (see runtrail --help)\n',
+    );
   });
 
   it('an unknown flag, a missing value or argument, a bad value each exit 2 with one line', async () => {

@@ -341,6 +341,41 @@ for (const kind of storeKinds) {
         );
       });
 
+      it('lists the keyed nodes of a run with output, error and attributes, in seq order', async () => {
+        const other = (await store.createRun(aRun())).run.id;
+        expectOk(
+          await ingest(store, runId, [
+            aRecord('k-late', { key: '/late#0', seq: 9, status: 'ok', output: '{"n":9}', input: '"not loaded"' }),
+            aRecord('k-choice', {
+              key: '/root#0/choice#0',
+              parentId: 'a2x',
+              seq: 7,
+              kind: 'decision',
+              status: 'ok',
+              output: '{"chosen":"b"}',
+              attributes: '{"options":[{"label":"a"},{"label":"b"}],"chosen":"b"}',
+            }),
+            aRecord('k-failed', { key: '/failed#0', seq: 8, status: 'error', error: '{"message":"boom","type":"ValueError"}' }),
+            // A child whose parent has not arrived: the placeholder parent has no key.
+            aRecord('k-orphan', { key: '/ghost#0/orphan#0', parentId: 'ghost', seq: 10 }),
+          ]),
+        );
+        expectOk(await ingest(store, other, [aRecord('k-other', { key: '/late#0', seq: 0 })]));
+        const rows = await store.listKeyedNodes(runId);
+        assert.deepEqual(ids(rows), ['k-choice', 'k-failed', 'k-late', 'k-orphan'], 'keyless nodes and other runs left out');
+        const [choice, failed, late] = rows;
+        assert.equal(choice?.parentId, 'a2x');
+        assert.equal(choice?.kind, 'decision');
+        assert.equal(choice?.seq, 7);
+        assert.deepEqual(JSON.parse(choice?.attributes ?? 'null'), { options: [{ label: 'a' }, { label: 'b' }], chosen: 'b' });
+        assert.deepEqual(JSON.parse(choice?.output ?? 'null'), { chosen: 'b' });
+        assert.equal(failed?.status, 'error');
+        assert.deepEqual(JSON.parse(failed?.error ?? 'null'), { message: 'boom', type: 'ValueError' });
+        assert.deepEqual(JSON.parse(late?.output ?? 'null'), { n: 9 });
+        assert.equal(late?.input, null, 'inputs are not loaded');
+        assert.deepEqual(await store.listKeyedNodes('missing'), []);
+      });
+
       it('returns the path from the root to a node', async () => {
         assert.deepEqual(ids((await store.pathToRoot('a2x')) ?? []), ['root', 'a', 'a2', 'a2x']);
         assert.deepEqual(ids((await store.pathToRoot('root')) ?? []), ['root']);
