@@ -2,8 +2,10 @@ import type * as vscode from 'vscode';
 import { RunCodeLens } from './codelens/runCodeLens';
 import type { FeatureServices } from './commands/featureServices';
 import { registerNodeCommands } from './commands/nodeCommands';
+import { registerReplayCommands } from './commands/replayCommands';
 import { registerRunCommands } from './commands/runCommands';
 import { registerWorkflowCommands } from './commands/workflowCommands';
+import { DiffDocumentProvider } from './documents/diffDocumentProvider';
 import { NodeDocumentProvider } from './documents/nodeDocumentProvider';
 import { GraphPanels } from './graph/graphPanel';
 import type { SidecarConnection } from './services';
@@ -50,9 +52,11 @@ export function registerFeatures(
     services.graphPanels,
     services.source,
     new NodeDocumentProvider(sidecar),
+    new DiffDocumentProvider(sidecar),
     ...registerRunCommands(services),
     ...registerNodeCommands(services),
     ...registerWorkflowCommands(services),
+    ...registerReplayCommands(services),
   );
   return { runsProvider: services.runsView, workflowsProvider: services.workflowsView, graphPanels: services.graphPanels };
 }

@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { ReplayRequest, RunDiff } from '../protocol/replay';
 import type { FlatTree, ListRunsQuery, Node, Run, RunDetail, RunPage } from '../protocol/runs';
 import type { CancelRunResponse, StartWorkflowRequest, WorkflowList } from '../protocol/workflows';
 
@@ -74,6 +75,10 @@ export interface RuntrailApi {
   listWorkflows(): Promise<WorkflowList>;
   startWorkflow(name: string, request: StartWorkflowRequest): Promise<Run>;
   cancelRun(runId: string): Promise<CancelRunResponse>;
+  /** Replays a run, or forks it at a node / a decision (`POST /api/runs/:runId/replay`): the new run. */
+  replayRun(runId: string, request: ReplayRequest): Promise<Run>;
+  /** Two runs compared node by node, matched by key (`GET /api/runs/:a/diff/:b`). */
+  diffRuns(a: string, b: string): Promise<RunDiff>;
 }
 
 /** A node upsert delta as `GET /api/events` sends it: only the fields the record carried. */

@@ -5,6 +5,7 @@ import { errorText, formatDuration, shortId } from '../views/format';
 import { workflowNameOf } from './commandArgs';
 import type { FeatureServices } from './featureServices';
 import { reportError } from './reportError';
+import { whenRunEnds } from './runEnd';
 import { readyApi } from './sidecarReady';
 import { inputPrompts, validateInput } from './workflowInputs';
 
@@ -95,39 +96,10 @@ async function pickWorkflow(workflows: readonly Workflow[], configFile: string |
 
 /** A status bar spinner until the run ends, then one message saying how it ended. */
 function followRun(services: FeatureServices, started: Run): Promise<void> {
-  const { sidecar } = services;
   return Promise.resolve(
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Runtrail: ${started.workflow} running` }, () => {
-      return new Promise<Run | undefined>((resolve) => {
-        const subscriptions: vscode.Disposable[] = [];
-        const done = (run: Run | undefined) => {
-          for (const subscription of subscriptions) subscription.dispose();
-          resolve(run);
-        };
-        const check = () =>
-          sidecar
-            .api()
-            .getRun(started.id)
-            .then((run) => {
-              if (run.status !== 'running') done(run);
-            })
-            .catch(() => done(undefined));
-        subscriptions.push(
-          sidecar.events.onRun((event) => {
-            if (event.id !== started.id) return;
-            if ('deleted' in event) done(undefined);
-            else if (event.status !== 'running') done(event);
-          }),
-          // Missed events (reset) or a restarted sidecar: ask instead of waiting forever.
-          sidecar.events.onReset(() => void check()),
-          sidecar.onDidChangeState((state) => {
-            if (state.kind === 'running') void check();
-            else if (state.kind !== 'starting') done(undefined);
-          }),
-        );
-        void check();
-      });
-    }),
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Runtrail: ${started.workflow} running` }, () =>
+      whenRunEnds(services.sidecar, started.id),
+    ),
   ).then((run) => {
     if (run) void announce(services, run);
   });

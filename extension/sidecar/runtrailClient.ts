@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ErrorBody } from '../../protocol/errors';
 import { SidecarHealth } from '../../protocol/health';
+import { type ReplayRequest, RunDiff } from '../../protocol/replay';
 import { FlatTree, type ListRunsQuery, Node, RunDetail, RunPage, Run as RunSchema } from '../../protocol/runs';
 import { CancelRunResponse, type StartWorkflowRequest, WorkflowList } from '../../protocol/workflows';
 import { type RuntrailApi, SidecarRequestError, SidecarUnavailableError } from '../services';
@@ -65,6 +66,14 @@ export class RuntrailClient implements RuntrailApi {
 
   cancelRun(runId: string) {
     return this.request('POST', `/api/runs/${segment(runId)}/cancel`, CancelRunResponse);
+  }
+
+  replayRun(runId: string, request: ReplayRequest) {
+    return this.request('POST', `/api/runs/${segment(runId)}/replay`, RunSchema, { body: request });
+  }
+
+  diffRuns(a: string, b: string) {
+    return this.request('GET', `/api/runs/${segment(a)}/diff/${segment(b)}`, RunDiff);
   }
 
   /** `GET /api/health` (no token needed); 503 still carries the report, so it is returned, not thrown. */

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Run } from '../../protocol/runs';
 import { describeError } from '../commands/userErrors';
+import { isDecision } from '../replay/replayChoices';
 import type { NodeDelta, SidecarConnection, SidecarState } from '../services';
 import { ChangeBatch } from './changeBatch';
 import { nodeDescription, nodeIcon, nodeLabel, nodeTooltip, runDescription, runLabel, runStatusIcon, runTooltip } from './format';
@@ -298,7 +299,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsElement>, vscode.Di
     item.tooltip = nodeTooltip(node);
     const icon = nodeIcon(node);
     item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-    item.contextValue = node.source ? 'node.withSource' : 'node';
+    // `node`, `node.withSource`, `node.decision`, `node.decision.withSource`: menus match them by regex.
+    item.contextValue = `node${isDecision(node) ? '.decision' : ''}${node.source ? '.withSource' : ''}`;
     item.command = { command: 'runtrail.node.inspect', title: 'Inspect Node', arguments: [element] };
     return item;
   }

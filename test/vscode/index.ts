@@ -20,6 +20,7 @@ const suites = [
   'nodeDocuments.test.js',
   'revealSource.test.js',
   'graphPanel.test.js',
+  'replay.test.js',
   'deactivate.test.js',
 ];
 

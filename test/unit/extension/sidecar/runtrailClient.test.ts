@@ -57,6 +57,30 @@ describe("RuntrailClient (the extension's REST client) against a real sidecar", 
     assert.match(gone.message, new RegExp(runId));
   });
 
+  it('diffs two runs (RunDiff) and refuses to replay a run the runner did not start (422)', async () => {
+    const [a, b] = [uniqueId('client-a'), uniqueId('client-b')];
+    for (const [runId, answer] of [
+      [a, 'yes'],
+      [b, 'no'],
+    ] as const) {
+      assert.equal((await sidecar.send('POST', '/api/runs', { id: runId, workflow: 'triage' })).status, 201);
+      const nodes = [{ id: `${runId}-ask`, key: '/ask#0', kind: 'llm', name: 'ask', status: 'ok', seq: 0, output: answer }];
+      assert.equal((await sidecar.send('POST', `/api/runs/${runId}/nodes`, { nodes })).status, 200);
+    }
+    const diff = await client.diffRuns(a, b);
+    assert.equal(diff.a, a);
+    assert.equal(diff.b, b);
+    assert.deepEqual(diff.counts, { added: 0, removed: 0, changed: 1, same: 0 });
+    assert.equal(diff.firstDivergence?.key, '/ask#0');
+
+    const refused = await rejection(client.replayRun(a, {}));
+    assert.ok(refused instanceof SidecarRequestError);
+    assert.equal(refused.status, 422);
+    const missing = await rejection(client.replayRun(uniqueId('no-such-run'), { untilNodeId: 'x' }));
+    assert.ok(missing instanceof SidecarRequestError);
+    assert.equal(missing.status, 404);
+  });
+
   it('passes ids safely in paths and lists workflows (none without runtrail.json)', async () => {
     const error = await rejection(client.getRun('a/b?c'));
     assert.ok(error instanceof SidecarRequestError);
