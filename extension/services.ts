@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { ReplayRequest, RunDiff } from '../protocol/replay';
+import type { ReplayRequest, RunDiff, RunFamily } from '../protocol/replay';
 import type { FlatTree, ListRunsQuery, Node, Run, RunDetail, RunPage } from '../protocol/runs';
 import type { CancelRunResponse, StartWorkflowRequest, WorkflowList } from '../protocol/workflows';
 
@@ -79,6 +79,8 @@ export interface RuntrailApi {
   replayRun(runId: string, request: ReplayRequest): Promise<Run>;
   /** Two runs compared node by node, matched by key (`GET /api/runs/:a/diff/:b`). */
   diffRuns(a: string, b: string): Promise<RunDiff>;
+  /** The run's replay family in tree order: its original and every replay or fork of it (`GET /api/runs/:runId/family`). */
+  family(runId: string): Promise<RunFamily>;
 }
 
 /** A node upsert delta as `GET /api/events` sends it: only the fields the record carried. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ErrorBody } from './errors';
 import { EventsQuery } from './events';
 import { ServiceHealth, SidecarHealth } from './health';
-import { DiffParams, RecordedQuery, RecordedResponse, ReplayRequest, RunDiff } from './replay';
+import { DiffParams, RecordedQuery, RecordedResponse, ReplayRequest, RunDiff, RunFamily } from './replay';
 import {
   CreateRunRequest,
   FinishRunRequest,
@@ -367,6 +367,15 @@ export const operations = {
     auth: true,
     params: DiffParams,
     responses: { 200: { description: 'The diff', schema: RunDiff }, 401: errors[401], 404: errors[404] },
+  },
+  runFamily: {
+    method: 'get',
+    path: '/api/runs/:runId/family',
+    summary: 'The replay family of a run: its original and every replay or fork of it, transitively, in tree order',
+    tag: 'runs',
+    auth: true,
+    params: RunIdParams,
+    responses: { 200: { description: 'The family', schema: RunFamily }, 401: errors[401], 404: errors[404] },
   },
   legacyPostNode: {
     method: 'post',

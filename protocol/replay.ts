@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, NodeStatus } from './runs';
+import { Id, NodeStatus, Run } from './runs';
 
 /**
  * Replay and fork (DESIGN.md "Runner, replay, fork, decisions"): the recording an SDK fetches once
@@ -106,3 +106,21 @@ export const RunDiff = z.object({
   nodes: z.array(NodeDiff),
 });
 export type RunDiff = z.infer<typeof RunDiff>;
+
+// ---- family -----------------------------------------------------------------------------------
+
+/** One run of a family: `parentId` is the run it replays (null for the original), `depth` its generation. */
+export const FamilyMember = z.object({
+  run: Run,
+  parentId: z.string().nullable(),
+  depth: z.number().int().nonnegative(),
+});
+export type FamilyMember = z.infer<typeof FamilyMember>;
+
+export const RunFamily = z.object({
+  /** The original: `replayOf` followed up to the first run that replays nothing (or whose original was deleted). */
+  rootId: z.string(),
+  /** Tree order: the root first, each run before its replays, siblings by startedAt (then id). */
+  runs: z.array(FamilyMember),
+});
+export type RunFamily = z.infer<typeof RunFamily>;

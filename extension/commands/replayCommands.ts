@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import type { ReplayRequest } from '../../protocol/replay';
+import type { ReplayRequest, RunFamily } from '../../protocol/replay';
 import type { Run } from '../../protocol/runs';
 import { DiffDocumentProvider } from '../documents/diffDocumentProvider';
 import { compareCandidates, compareOrder, decisionOptions, isDecision } from '../replay/replayChoices';
+import { branchChoices, familyPicks, newestOther } from '../replay/runFamily';
 import { errorText, formatDuration, formatStartTime, runDescription, shortId } from '../views/format';
 import { type NodeRef, nodeRefOf, runIdOf } from './commandArgs';
 import type { FeatureServices } from './featureServices';
@@ -71,7 +72,107 @@ export function registerReplayCommands(services: FeatureServices): vscode.Dispos
         async (arg?: unknown, other?: unknown) => compare(services, arg, other),
       ),
     ),
+    vscode.commands.registerCommand(
+      'runtrail.run.showFamily',
+      guarded(
+        () => 'Could not show the run family',
+        async (arg?: unknown, open?: unknown) => showFamily(services, arg, runIdOf(open)),
+      ),
+    ),
+    vscode.commands.registerCommand(
+      'runtrail.runs.compareWithBranch',
+      guarded(
+        () => 'Could not compare with the branch',
+        async (arg?: unknown, branch?: unknown) => compareWithBranch(services, arg, typeof branch === 'string' ? branch : undefined),
+      ),
+    ),
   ];
+}
+
+/**
+ * The run's replay family as an indented quick pick; the chosen run is revealed in the Runs view
+ * and its graph opened. `open` (a run id of the family) skips the pick. Resolves to the family and
+ * the run opened (undefined when the pick was dismissed).
+ */
+async function showFamily(
+  services: FeatureServices,
+  arg: unknown,
+  open: string | undefined,
+): Promise<{ family: RunFamily; opened: string | undefined } | undefined> {
+  const runId = runIdOf(arg) ?? selectedRunId(services) ?? (await pickRun(services));
+  if (!runId) return undefined;
+  const api = await readyApi(services.sidecar);
+  const family = await api.family(runId);
+  let chosen = open;
+  if (chosen !== undefined && !family.runs.some((member) => member.run.id === chosen)) {
+    void vscode.window.showErrorMessage(`Run ${shortId(chosen)} is not in the family of run ${shortId(runId)}.`);
+    return undefined;
+  }
+  if (chosen === undefined) {
+    if (family.runs.length === 1) {
+      void vscode.window.showInformationMessage(`Run ${shortId(runId)} has no replays or forks, and replays no other run.`);
+      return { family, opened: undefined };
+    }
+    const picks = familyPicks(family, runId, Date.now());
+    const picked = await vscode.window.showQuickPick(picks, {
+      title: `Runtrail: family of run ${shortId(runId)} (${family.runs.length} runs)`,
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    chosen = picked?.runId;
+  }
+  if (chosen === undefined) return { family, opened: undefined };
+  const member = family.runs.find((m) => m.run.id === chosen);
+  try {
+    await services.runsView.revealRun(member?.run ?? chosen, { focus: false });
+  } catch (error) {
+    services.output.debug(`Could not reveal run ${chosen}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  await vscode.commands.executeCommand('runtrail.graph.open', { runId: chosen });
+  return { family, opened: chosen };
+}
+
+/**
+ * Compares the run with the newest other run of its workflow on a branch (the branches come from
+ * the workflow's 200 newest runs; the newest run on the chosen one is asked for by branch).
+ * `branch` skips the pick. Resolves to what `runtrail.runs.compare` opened.
+ */
+async function compareWithBranch(services: FeatureServices, arg: unknown, branch: string | undefined): Promise<unknown> {
+  const runId = runIdOf(arg) ?? selectedRunId(services) ?? (await pickRun(services));
+  if (!runId) return undefined;
+  const api = await readyApi(services.sidecar);
+  const run = services.runsView.run(runId) ?? (await api.getRun(runId));
+  let chosen = branch;
+  if (chosen === undefined) {
+    const choices = branchChoices((await api.listRuns({ workflow: run.workflow, limit: 200 })).runs, run);
+    if (choices.length === 0) {
+      void vscode.window.showInformationMessage(
+        `No other run of ${run.workflow} records a git branch: there is no branch to compare run ${shortId(run.id)} with.`,
+      );
+      return undefined;
+    }
+    const now = Date.now();
+    const picked = await vscode.window.showQuickPick(
+      choices.map((choice) => ({
+        label: `$(git-branch) ${choice.branch}`,
+        description: `latest ${formatStartTime(choice.newest.startedAt, now)} · ${choice.newest.status}${choice.branch === run.git.branch ? ' · branch of this run' : ''}`,
+        detail: choice.newest.id,
+        branch: choice.branch,
+      })),
+      { title: `Runtrail: compare run ${shortId(run.id)} with the latest run of ${run.workflow} on…`, matchOnDetail: true },
+    );
+    chosen = picked?.branch;
+  }
+  if (chosen === undefined) return undefined;
+  const latest = newestOther((await api.listRuns({ workflow: run.workflow, branch: chosen, limit: 2 })).runs, run);
+  if (!latest) {
+    void vscode.window.showInformationMessage(
+      `No other run of ${run.workflow} on branch ${chosen} to compare run ${shortId(run.id)} with.`,
+    );
+    return undefined;
+  }
+  // The branch's run is the reference: the comparison shows what this run does differently.
+  return vscode.commands.executeCommand('runtrail.runs.compare', latest.id, run.id);
 }
 
 async function replay(services: FeatureServices, runId: string, request: ReplayRequest, title: string): Promise<Run | undefined> {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ErrorBody } from '../../protocol/errors';
 import { SidecarHealth } from '../../protocol/health';
-import { type ReplayRequest, RunDiff } from '../../protocol/replay';
+import { type ReplayRequest, RunDiff, RunFamily } from '../../protocol/replay';
 import { FlatTree, type ListRunsQuery, Node, RunDetail, RunPage, Run as RunSchema } from '../../protocol/runs';
 import { CancelRunResponse, type StartWorkflowRequest, WorkflowList } from '../../protocol/workflows';
 import { type RuntrailApi, SidecarRequestError, SidecarUnavailableError } from '../services';
@@ -74,6 +74,10 @@ export class RuntrailClient implements RuntrailApi {
 
   diffRuns(a: string, b: string) {
     return this.request('GET', `/api/runs/${segment(a)}/diff/${segment(b)}`, RunDiff);
+  }
+
+  family(runId: string) {
+    return this.request('GET', `/api/runs/${segment(runId)}/family`, RunFamily);
   }
 
   /** `GET /api/health` (no token needed); 503 still carries the report, so it is returned, not thrown. */

@@ -4,6 +4,7 @@ import type { CliContext, CommandSpec, OptionSpec, ParsedArgs } from './cliConte
 import { CliError, exitCodes, UsageError } from './cliError';
 import { demoCommand } from './demoCommand';
 import { diffCommand } from './diffCommand';
+import { familyCommand } from './familyCommand';
 import { replayCommand } from './replayCommand';
 import { runCommand } from './runCommand';
 import { runsCommand } from './runsCommand';
@@ -25,6 +26,7 @@ const commands: readonly CommandSpec[] = [
   showCommand,
   replayCommand,
   diffCommand,
+  familyCommand,
   tokenCommand,
   demoCommand,
 ];

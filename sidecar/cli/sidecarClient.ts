@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ErrorBody } from '../../protocol/errors';
-import { type ReplayRequest, RunDiff } from '../../protocol/replay';
+import { type ReplayRequest, RunDiff, RunFamily } from '../../protocol/replay';
 import { FlatTree, type ListRunsQuery, NestedTree, NodeSummary, Run, RunDetail, RunPage, type RunStatus } from '../../protocol/runs';
 import { CancelRunResponse, type StartWorkflowRequest, WorkflowList } from '../../protocol/workflows';
 import { defaultDataDir, type Env } from '../config';
@@ -192,6 +192,10 @@ export class SidecarClient {
 
   diffRuns(a: string, b: string): Promise<RunDiff> {
     return this.request('GET', `/api/runs/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`, { schema: RunDiff });
+  }
+
+  runFamily(runId: string): Promise<RunFamily> {
+    return this.request('GET', `/api/runs/${encodeURIComponent(runId)}/family`, { schema: RunFamily });
   }
 
   cancelRun(runId: string): Promise<CancelRunResponse> {

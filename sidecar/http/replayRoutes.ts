@@ -5,6 +5,7 @@ import { DomainError } from '../errors';
 import type { WorkflowRunner } from '../runner/workflowRunner';
 import { type ForkPoint, forkPointOf, planReplay, recordedNodes } from '../runs/replayPlan';
 import { diffRuns } from '../runs/runDiff';
+import { familyTree } from '../runs/runFamily';
 import type { NodeRow, RunRow, RunStore } from '../store/runStore';
 import { OperationRouter } from './operationRouter';
 import { readJsonBody } from './requestBody';
@@ -16,7 +17,7 @@ export interface ReplayRouteDeps {
   readonly limits: { readonly maxBodyBytes: number };
 }
 
-/** Replay and compare: the recording SDKs serve steps from, starting a replay or fork of a run, diffing two runs. */
+/** Replay and compare: the recording SDKs serve steps from, starting a replay or fork of a run, diffing two runs, a run's family. */
 export function replayRoutes({ store, runner, limits }: ReplayRouteDeps): OperationRouter {
   const routes = new OperationRouter();
 
@@ -72,6 +73,12 @@ export function replayRoutes({ store, runner, limits }: ReplayRouteDeps): Operat
     const [a, b] = await Promise.all([requireRun(params.runId), requireRun(params.otherRunId)]);
     const [aNodes, bNodes] = await Promise.all([store.listKeyedNodes(a.id), store.listKeyedNodes(b.id)]);
     ctx.body = diffRuns(a, b, aNodes, bNodes);
+  });
+
+  routes.on(operations.runFamily, async (ctx, { params }) => {
+    const rows = await store.runFamily(params.runId);
+    if (!rows) throw new DomainError('not_found', `No run ${params.runId}.`);
+    ctx.body = familyTree(params.runId, rows);
   });
 
   return routes;

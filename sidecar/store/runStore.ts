@@ -28,6 +28,12 @@ export interface RunStore {
   listRuns(filter: RunFilter, limit: number, after?: RunCursor): Promise<RunRow[]>;
   /** Node counts of one run by status and by kind (placeholders excluded). */
   countNodes(runId: string): Promise<{ byStatus: Record<string, number>; byKind: Record<string, number> }>;
+  /**
+   * The run's replay family, unordered: follow `replayOf` up to the original (the last run that
+   * still exists), then every run replayed or forked from it, transitively. Includes the run
+   * itself; undefined when there is no such run. `runs/runFamily.ts` puts it in tree order.
+   */
+  runFamily(runId: string): Promise<RunRow[] | undefined>;
 
   /**
    * Commits a group of ingest requests in one transaction. Each request is all-or-nothing; a

@@ -80,4 +80,48 @@ describe('VS Code extension replay, fork and compare', () => {
     assert.ok(document, 'runtrail.runs.compare resolved to no document');
     assert.match(document.getText(), countsLine);
   });
+
+  it('shows a run family (runtrail.run.showFamily) and opens the run given, no pick needed', async () => {
+    const { runId } = await recordedGreetRun();
+    assert.ok(replayId, 'the replay test did not run');
+    const shown = await vscode.commands.executeCommand<
+      { family: { rootId: string; runs: { run: RunLike; parentId: string | null; depth: number }[] }; opened?: string } | undefined
+    >('runtrail.run.showFamily', { runId: replayId }, runId);
+    assert.ok(shown, 'runtrail.run.showFamily resolved to nothing');
+    assert.equal(shown.family.rootId, runId);
+    assert.deepEqual(shown.family.runs[0], { ...shown.family.runs[0], parentId: null, depth: 0 });
+    const member = shown.family.runs.find((m) => m.run.id === replayId);
+    assert.deepEqual(member && [member.parentId, member.depth], [runId, 1]);
+    assert.ok(
+      shown.family.runs.some((m) => m.run.forkedFromNode !== null),
+      'the fork of the earlier test is in the family',
+    );
+    assert.equal(shown.opened, runId);
+  });
+
+  it('compares a run with the latest run of its workflow on a branch (runtrail.runs.compareWithBranch)', async () => {
+    const endpoint = await runningSidecar();
+    const stamp = Date.now().toString(36);
+    const t0 = Date.now() - 60_000;
+    const create = (id: string, branch: string, seconds: number) =>
+      sidecarRequest<RunLike>(endpoint, 'POST', '/api/runs', {
+        id,
+        workflow: `branchy-${stamp}`,
+        git: { branch },
+        startedAt: new Date(t0 + seconds * 1000).toISOString(),
+      });
+    await create(`main-old-${stamp}`, 'main', 0);
+    const mainNew = await create(`main-new-${stamp}`, 'main', 1);
+    const mine = await create(`feature-${stamp}`, 'feature', 2);
+    const document = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(
+      'runtrail.runs.compareWithBranch',
+      { runId: mine.id },
+      'main',
+    );
+    assert.ok(document, 'runtrail.runs.compareWithBranch resolved to no document');
+    assert.equal(document.uri.scheme, 'runtrail-diff');
+    const text = document.getText();
+    assert.ok(text.includes(mainNew.id) && text.includes(mine.id), `the comparison names main's newest run and this one:\n${text}`);
+    assert.ok(!text.includes(`main-old-${stamp}`), 'not the older run on main');
+  });
 });

@@ -36,6 +36,8 @@ import { awaitIndexes, schemaStatements } from './neo4jSchema';
 const DELETE_BATCH = 10_000;
 /** Deepest subtree asked for; the bound is inlined into the query (see `subtreeQuery`). */
 const MAX_SUBTREE_DEPTH = 100_000;
+/** Generations of replays followed up or down a run family (a bound only a cycle of replayOf reaches). */
+const MAX_FAMILY_DEPTH = 1_000;
 
 // `justCreated` tells a fresh MERGE from a found one; it never outlives the query.
 const CREATE_RUN = `
@@ -46,6 +48,8 @@ REMOVE r.justCreated
 RETURN ${runMap('r')} AS run, created`;
 
 const GET_RUN = `MATCH (r:Run {id: $id}) RETURN ${runMap('r')} AS run`;
+
+const FAMILY_LEVEL = `MATCH (r:Run) WHERE r.replayOf IN $ids RETURN ${runMap('r')} AS run`;
 
 const UPDATE_RUN = `MATCH (r:Run {id: $id}) SET r += $patch RETURN ${runMap('r')} AS run`;
 
@@ -232,6 +236,36 @@ LIMIT $limit`;
     return this.client.run('list-runs', 'READ', async (tx) => {
       const result = await tx.run(query, params);
       return result.records.map((record) => recordToRun(record.get('run')));
+    });
+  }
+
+  runFamily(runId: string): Promise<RunRow[] | undefined> {
+    // Runs carry replayOf as a property, not a relationship: walk it one generation per query
+    // (families are a handful of runs deep), up to the original, then down level by level.
+    return this.client.run('run-family', 'READ', async (tx) => {
+      const start = await readRun(tx, GET_RUN, { id: runId });
+      if (!start) return undefined;
+      let root = start;
+      const seen = new Set([root.id]);
+      while (root.replayOf !== null && !seen.has(root.replayOf) && seen.size < MAX_FAMILY_DEPTH) {
+        const parent = await readRun(tx, GET_RUN, { id: root.replayOf });
+        if (!parent) break;
+        seen.add(parent.id);
+        root = parent;
+      }
+      const family = new Map([[root.id, root]]);
+      let level = [root.id];
+      for (let depth = 0; level.length > 0 && depth < MAX_FAMILY_DEPTH; depth++) {
+        const result = await tx.run(FAMILY_LEVEL, { ids: level });
+        level = [];
+        for (const record of result.records) {
+          const run = recordToRun(record.get('run'));
+          if (family.has(run.id)) continue;
+          family.set(run.id, run);
+          level.push(run.id);
+        }
+      }
+      return [...family.values()];
     });
   }
 

@@ -12,6 +12,8 @@ export const schemaStatements: readonly string[] = [
   'CREATE INDEX run_workflow IF NOT EXISTS FOR (r:Run) ON (r.workflow)',
   'CREATE INDEX run_git_branch IF NOT EXISTS FOR (r:Run) ON (r.gitBranch)',
   'CREATE INDEX run_status IF NOT EXISTS FOR (r:Run) ON (r.status)',
+  // A run's replays and forks (GET /api/runs/:id/family walks replayOf down).
+  'CREATE INDEX run_replay_of IF NOT EXISTS FOR (r:Run) ON (r.replayOf)',
 
   // A whole run (tree, counts, delete) by property, without expanding its IN_RUN relationships.
   'CREATE INDEX node_run_id IF NOT EXISTS FOR (n:Node) ON (n.runId)',

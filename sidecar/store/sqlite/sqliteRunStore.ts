@@ -25,6 +25,8 @@ import { applySchema } from './sqliteSchema';
  * the file hold a cycle, far beyond the 1,000 levels runs are expected to reach.
  */
 const maxTreeDepth = 100_000;
+/** Generations of replays followed up or down a run family (a bound only a cycle of replayOf reaches). */
+const maxFamilyDepth = 1_000;
 /** Ids per `json_each(?)` lookup while planning an ingest. */
 const lookupChunk = 1_000;
 /** Prepared UPDATE statements kept, one per set of changed node columns. */
@@ -232,6 +234,30 @@ export class SqliteRunStore implements RunStore {
         count(limit, 'limit'),
       ]);
       return rows.map(rowToRun);
+    });
+  }
+
+  runFamily(runId: string): Promise<RunRow[] | undefined> {
+    return this.exclusive(() => {
+      // Up along replay_of to the original that still exists, then down to every replay of it.
+      // The depth bound ends the walk should runs created through the API name each other in a cycle.
+      const rows = this.all<RunColumns>(
+        `WITH RECURSIVE
+           up(id, replay_of, depth) AS (
+             SELECT id, replay_of, 0 FROM runs WHERE id = ?
+             UNION
+             SELECT r.id, r.replay_of, up.depth + 1 FROM up JOIN runs r ON r.id = up.replay_of WHERE up.depth < ?
+           ),
+           root(id) AS (SELECT id FROM up ORDER BY depth DESC LIMIT 1),
+           down(id, depth) AS (
+             SELECT id, 0 FROM root
+             UNION
+             SELECT r.id, down.depth + 1 FROM down JOIN runs r ON r.replay_of = down.id WHERE down.depth < ?
+           )
+         SELECT * FROM runs WHERE id IN (SELECT id FROM down)`,
+        [runId, maxFamilyDepth, maxFamilyDepth],
+      );
+      return rows.length === 0 ? undefined : rows.map(rowToRun);
     });
   }
 

@@ -41,6 +41,8 @@ CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_workflow ON runs (workflow, started_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_branch ON runs (git_branch, started_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, started_at DESC, id DESC);
+-- A run's replays and forks (GET /api/runs/:id/family walks replay_of down).
+CREATE INDEX IF NOT EXISTS runs_replay_of ON runs (replay_of) WHERE replay_of IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS nodes (
   id TEXT PRIMARY KEY,

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { RecordedResponse, RunDiff } from '../../../protocol/replay';
+import { RecordedResponse, RunDiff, RunFamily } from '../../../protocol/replay';
 import { Run } from '../../../protocol/runs';
 import { neo4jService } from '../../fixtures/services/testServices';
 import { readJson } from '../../fixtures/sidecarApp';
@@ -329,6 +329,58 @@ for (const kind of storeKinds) {
         );
         await expectError(await runner.sidecar.request(`/api/runs/nope-${kind}/diff/${a.id}`), 404, 'not_found', /No run/);
         await expectError(await runner.sidecar.request(`/api/runs/${a.id}/diff/a%20b`), 400, 'invalid', /Invalid path: otherRunId/);
+      });
+    });
+
+    describe('GET /api/runs/:runId/family', () => {
+      async function family(runId: string): Promise<RunFamily> {
+        const res = await runner.sidecar.request(`/api/runs/${runId}/family`);
+        assert.equal(res.status, 200, await res.clone().text());
+        return readJson(res, RunFamily);
+      }
+      const shape = (f: RunFamily) => f.runs.map((m) => [m.run.id, m.parentId, m.depth]);
+
+      it('returns the whole family in tree order from any of its runs', async () => {
+        // root ─┬─ a (t+2) ─ a1 (replay of a replay)
+        //       └─ b (t+1, forked)        siblings oldest first: b before a
+        const t = Date.UTC(2026, 2, 1);
+        const at = (ms: number) => new Date(t + ms).toISOString();
+        const root = await createRun({ id: fresh('fam-root'), startedAt: at(0) });
+        const a = await createRun({ id: fresh('fam-a'), startedAt: at(2000), replayOf: root.id });
+        const b = await createRun({ id: fresh('fam-b'), startedAt: at(1000), replayOf: root.id, forkedFromNode: 'n1' });
+        const a1 = await createRun({ id: fresh('fam-a1'), startedAt: at(3000), replayOf: a.id });
+        const unrelated = await createRun({ id: fresh('fam-other'), startedAt: at(500) });
+        const expected = [
+          [root.id, null, 0],
+          [b.id, root.id, 1],
+          [a.id, root.id, 1],
+          [a1.id, a.id, 2],
+        ];
+        for (const id of [root.id, a.id, b.id, a1.id]) {
+          const f = await family(id);
+          assert.equal(f.rootId, root.id, `from ${id}`);
+          assert.deepEqual(shape(f), expected, `from ${id}`);
+        }
+        assert.equal((await family(b.id)).runs[1]?.run.forkedFromNode, 'n1');
+        assert.deepEqual(shape(await family(unrelated.id)), [[unrelated.id, null, 0]]);
+      });
+
+      it('roots the family at the oldest run left when the original was deleted', async () => {
+        const gone = await createRun({ id: fresh('fam-gone') });
+        const child = await createRun({ id: fresh('fam-child'), replayOf: gone.id });
+        const grandchild = await createRun({ id: fresh('fam-grandchild'), replayOf: child.id });
+        assert.equal((await runner.sidecar.send('DELETE', `/api/runs/${gone.id}`)).status, 204);
+        const f = await family(grandchild.id);
+        assert.equal(f.rootId, child.id);
+        assert.deepEqual(shape(f), [
+          [child.id, null, 0],
+          [grandchild.id, child.id, 1],
+        ]);
+      });
+
+      it('answers 404 for an unknown run and 400 for a malformed id', async () => {
+        await expectError(await runner.sidecar.request(`/api/runs/nope-${kind}/family`), 404, 'not_found', /No run/);
+        await expectError(await runner.sidecar.request('/api/runs/a%20b/family'), 400, 'invalid', /Invalid path: runId/);
       });
     });
   });

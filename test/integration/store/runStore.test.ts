@@ -104,6 +104,37 @@ for (const kind of storeKinds) {
         expectOk(await ingest(store, next.id, [aRecord('d1')]));
       });
 
+      it('returns the replay family of a run from any of its members', async () => {
+        const runs = [
+          aRun({ id: 'f-root' }),
+          aRun({ id: 'f-a', replayOf: 'f-root' }),
+          aRun({ id: 'f-b', replayOf: 'f-root', forkedFromNode: 'n1' }),
+          aRun({ id: 'f-a1', replayOf: 'f-a' }),
+          aRun({ id: 'f-other' }),
+          aRun({ id: 'f-orphan', replayOf: 'f-deleted' }),
+        ];
+        for (const run of runs) await store.createRun(run);
+        const family = ['f-a', 'f-a1', 'f-b', 'f-root'];
+        for (const id of family) {
+          const rows = await store.runFamily(id);
+          assert.deepEqual(ids(rows ?? []).sort(), family, `from ${id}`);
+        }
+        assert.deepEqual(
+          (await store.runFamily('f-a1'))?.find((r) => r.id === 'f-b'),
+          runs[2],
+        );
+        assert.deepEqual(ids((await store.runFamily('f-other')) ?? []), ['f-other']);
+        assert.deepEqual(ids((await store.runFamily('f-orphan')) ?? []), ['f-orphan'], 'a missing original ends the walk up');
+        assert.equal(await store.runFamily('missing'), undefined);
+      });
+
+      it('ends the family walk when replayOf forms a cycle', async () => {
+        await store.createRun(aRun({ id: 'c-1', replayOf: 'c-2' }));
+        await store.createRun(aRun({ id: 'c-2', replayOf: 'c-1' }));
+        await store.createRun(aRun({ id: 'c-3', replayOf: 'c-2' }));
+        assert.deepEqual(ids((await store.runFamily('c-3')) ?? []).sort(), ['c-1', 'c-2', 'c-3']);
+      });
+
       it('is idempotent to initialise again', async () => {
         await store.init();
         await store.init();

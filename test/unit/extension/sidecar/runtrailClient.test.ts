@@ -57,7 +57,7 @@ describe("RuntrailClient (the extension's REST client) against a real sidecar", 
     assert.match(gone.message, new RegExp(runId));
   });
 
-  it('diffs two runs (RunDiff) and refuses to replay a run the runner did not start (422)', async () => {
+  it('diffs two runs (RunDiff), returns a family and refuses to replay a run the runner did not start (422)', async () => {
     const [a, b] = [uniqueId('client-a'), uniqueId('client-b')];
     for (const [runId, answer] of [
       [a, 'yes'],
@@ -72,6 +72,17 @@ describe("RuntrailClient (the extension's REST client) against a real sidecar", 
     assert.equal(diff.b, b);
     assert.deepEqual(diff.counts, { added: 0, removed: 0, changed: 1, same: 0 });
     assert.equal(diff.firstDivergence?.key, '/ask#0');
+
+    assert.equal((await sidecar.send('POST', '/api/runs', { id: `${b}-replay`, workflow: 'triage', replayOf: b })).status, 201);
+    const family = await client.family(`${b}-replay`);
+    assert.equal(family.rootId, b);
+    assert.deepEqual(
+      family.runs.map((m) => [m.run.id, m.parentId, m.depth]),
+      [
+        [b, null, 0],
+        [`${b}-replay`, b, 1],
+      ],
+    );
 
     const refused = await rejection(client.replayRun(a, {}));
     assert.ok(refused instanceof SidecarRequestError);
