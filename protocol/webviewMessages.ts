@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ReplayRequest, RunDiff } from './replay';
 import { Id, Node, NodeSummary, Run } from './runs';
 
 /**
@@ -31,6 +32,10 @@ export const graphRequests = {
   'graph/openNode': { params: z.strictObject({ nodeId: Id }), result: Node },
   /** Opens the node's recorded source through the extension's SourceNavigator; false when it could not. */
   'graph/revealSource': { params: z.strictObject({ nodeId: Id }), result: z.boolean() },
+  /** Replays or forks a run (POST /api/runs/:id/replay); the new run, which the webview then opens. */
+  'graph/replay': { params: z.strictObject({ runId: Id, request: ReplayRequest }), result: Run },
+  /** Compares two runs (GET /api/runs/:a/diff/:b), for the graph's diff mode. */
+  'graph/diff': { params: z.strictObject({ a: Id, b: Id }), result: RunDiff },
 } as const;
 
 export type GraphRequestMethod = keyof typeof graphRequests;
@@ -46,6 +51,8 @@ export const webviewNotifications = {
    * `visible` of them drawn (the rest inside collapsed subtrees). The in-editor tests read it.
    */
   'graph/rendered': z.strictObject({ runId: Id, nodes: z.number().int().min(0), visible: z.number().int().min(0) }),
+  /** Show another run's graph (a replay just started): the extension opens or reveals its panel. */
+  'graph/openRun': z.strictObject({ runId: Id }),
 } as const;
 
 export type WebviewNotificationMethod = keyof typeof webviewNotifications;

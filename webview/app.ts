@@ -1,8 +1,10 @@
+import type { ReplayRequest } from '../protocol/replay';
 import type { Node, Run } from '../protocol/runs';
 import type { Host, HostEvent, ViewState } from './host';
 import { renderedEvent } from './hosts/vscodeHost';
 import { expandTo, initialCollapsed } from './model/collapse';
 import { DeltaQueue } from './model/deltaQueue';
+import { type DiffView, defaultAgainst, diffSummary, diffView } from './model/diffMode';
 import { type Layout, layoutGraph, type Orientation } from './model/layout';
 import { RunGraph } from './model/runGraph';
 import { searchNodes, stepMatch } from './model/search';
@@ -32,6 +34,18 @@ export interface GraphHook {
   readonly timeline: { readonly position: number; readonly length: number; readonly playing: boolean };
   readonly layoutMs: number;
   readonly firstPaintMs: number | undefined;
+  /** Diff mode (Compare with…): the run compared against, the counts, where the runs first part. */
+  readonly diff:
+    | {
+        readonly against: string;
+        readonly counts: { readonly added: number; readonly removed: number; readonly changed: number; readonly same: number };
+        readonly firstDivergence: string | null;
+        readonly firstDivergenceNodeId: string | null;
+        readonly removed: readonly string[];
+      }
+    | undefined;
+  /** The run the last Fork here / Take … started (the page then opens it). */
+  readonly replayStarted: string | undefined;
   /** Page coordinates of a node's centre (to click it), or undefined when it is not drawn. */
   screenPosition(id: string): { x: number; y: number } | undefined;
 }
@@ -71,6 +85,9 @@ export class GraphApp {
   private decisionsFetched = new Set<string>();
   /** Until the user pans, zooms or selects, the graph keeps fitting itself as it grows. */
   private autoFit = true;
+  private diff: DiffView | undefined;
+  private replayStarted: string | undefined;
+  private readonly diffBar = document.createElement('div');
 
   constructor(
     private readonly host: Host,
@@ -157,6 +174,20 @@ export class GraphApp {
       get firstPaintMs() {
         return app.firstPaintMs;
       },
+      get diff() {
+        const diff = app.diff;
+        if (diff === undefined) return undefined;
+        return {
+          against: diff.against,
+          counts: { ...diff.counts },
+          firstDivergence: diff.firstDivergence?.key ?? null,
+          firstDivergenceNodeId: diff.firstDivergence?.nodeId ?? null,
+          removed: diff.removed.map((entry) => entry.key),
+        };
+      },
+      get replayStarted() {
+        return app.replayStarted;
+      },
       screenPosition(id: string) {
         const placed = app.layout?.placed.get(id);
         if (placed === undefined || app.canvas === undefined) return undefined;
@@ -206,6 +237,7 @@ export class GraphApp {
         onClick: () => this.setCollapsed(initialCollapsed(this.graph, 200, 200)),
       }),
       button('Orientation', { title: 'Top-down / left-right (O)', onClick: () => this.toggleOrientation() }),
+      button('Compare with…', { title: 'Compare with another run (diff mode)', onClick: () => this.showCompare() }),
     );
     this.banner.className = 'rt-banner';
     this.banner.hidden = true;
@@ -215,13 +247,18 @@ export class GraphApp {
     this.announcer.className = 'rt-sr';
     this.announcer.setAttribute('aria-live', 'polite');
     this.graphHost.append(this.announcer);
-    this.inspector = new Inspector(this.host, (id, node) => this.learnDecision(id, node));
+    this.inspector = new Inspector(this.host, (id, node) => this.learnDecision(id, node), {
+      replay: (request, what) => this.replay(request, what),
+      changeOf: (id) => this.diff?.byNode.get(id),
+    });
     const splitter = div('rt-splitter');
     this.dragSplitter(splitter, main);
     main.append(this.graphHost, splitter, this.inspector.element);
     this.timeline = new TimelineBar(this.graph, () => this.redraw());
     const top = document.createElement('div');
-    top.append(toolbar, this.banner);
+    this.diffBar.className = 'rt-diffbar';
+    this.diffBar.hidden = true;
+    top.append(toolbar, this.banner, this.diffBar);
     shell.append(top, main, this.timeline.element);
     this.root.replaceChildren(shell);
     this.canvas = new GraphCanvas(this.graphHost, {
@@ -326,6 +363,8 @@ export class GraphApp {
       matches: new Set(this.matches),
       currentMatch: this.matches[this.matchIndex],
       timeline: this.timeline.visible(),
+      changes: this.diff?.changes,
+      firstDivergence: this.diff?.firstDivergence?.nodeId ?? undefined,
     });
   }
 
@@ -431,6 +470,83 @@ export class GraphApp {
   private showBanner(text: string | undefined): void {
     this.banner.hidden = text === undefined;
     this.banner.textContent = text ?? '';
+  }
+
+  // ---- replay and compare (issue 8) -------------------------------------------------------------
+
+  /** Fork here / Take …: start the replay, then open the new run as it starts. */
+  private async replay(request: ReplayRequest, what: string): Promise<void> {
+    this.showBanner(`Starting ${what}…`);
+    try {
+      const run = await this.host.replay(this.runId, request);
+      this.replayStarted = run.id;
+      this.showBanner(`Started ${what}: run ${run.id}.`);
+      this.host.openRun(run.id);
+    } catch (cause) {
+      this.showBanner(`Could not start ${what}: ${describe(cause)}`);
+    }
+  }
+
+  /** The compare row: which run to compare with (the replayed run by default), or leave diff mode. */
+  private showCompare(): void {
+    this.diffBar.hidden = false;
+    if (this.diffBar.childElementCount > 0) return;
+    const field = textField('Run id to compare with', () => {});
+    field.dataset.testid = 'compare-with';
+    field.value = defaultAgainst(this.graph.run);
+    const summary = document.createElement('span');
+    summary.className = 'rt-status';
+    summary.dataset.testid = 'diff-summary';
+    summary.setAttribute('aria-live', 'polite');
+    const removed = document.createElement('ul');
+    removed.className = 'rt-diff-removed';
+    removed.dataset.testid = 'diff-removed';
+    const run = () => void this.compare(field.value.trim(), summary, removed);
+    field.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') run();
+    });
+    this.diffBar.append(
+      document.createTextNode('Compare with '),
+      field,
+      button('Compare', { title: 'Compare: colour this run by how it differs from that one', onClick: run }),
+      button('Exit compare', { title: 'Exit compare (leave diff mode)', onClick: () => this.exitCompare() }),
+      summary,
+      removed,
+    );
+    if (field.value !== '') run();
+  }
+
+  private async compare(against: string, summary: HTMLElement, removed: HTMLElement): Promise<void> {
+    if (against === '') {
+      summary.textContent = 'Enter the id of a run to compare with.';
+      return;
+    }
+    summary.textContent = `Comparing with ${against}…`;
+    try {
+      this.diff = diffView(await this.host.diff(against, this.runId));
+    } catch (cause) {
+      summary.textContent = `Could not compare with ${against}: ${describe(cause)}`;
+      return;
+    }
+    summary.textContent = diffSummary(this.diff);
+    removed.replaceChildren(
+      ...this.diff.removed.map((entry) => {
+        const item = document.createElement('li');
+        item.textContent = `removed: ${entry.a?.kind ?? ''} ${entry.a?.name ?? ''} (${entry.key})`;
+        return item;
+      }),
+    );
+    const first = this.diff.firstDivergence?.nodeId;
+    if (first !== null && first !== undefined && this.graph.get(first) !== undefined) this.select(first, true);
+    else this.redraw();
+  }
+
+  private exitCompare(): void {
+    this.diff = undefined;
+    this.diffBar.hidden = true;
+    this.diffBar.replaceChildren();
+    if (this.selected !== undefined) this.select(this.selected, false);
+    else this.redraw();
   }
 
   // ---- selection, collapse, search, keys -------------------------------------------------------

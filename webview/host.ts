@@ -1,3 +1,4 @@
+import type { ReplayRequest, RunDiff } from '../protocol/replay';
 import type { Node, NodeSummary, Run } from '../protocol/runs';
 
 /**
@@ -27,6 +28,15 @@ export interface Host {
   /** View state kept across reloads (VS Code: webview state; browser: sessionStorage). */
   getState(): ViewState | undefined;
   setState(state: ViewState): void;
+  /**
+   * Replays or forks a run through the runner (issue 8): `untilNodeId` goes live from that node on,
+   * `overrides` makes decisions take other options. Resolves with the new run as it starts.
+   */
+  replay(runId: string, request: ReplayRequest): Promise<Run>;
+  /** Compares run `a` with run `b` (b is usually the one on screen): the graph's diff mode. */
+  diff(a: string, b: string): Promise<RunDiff>;
+  /** Shows another run's graph: VS Code opens (or reveals) its panel; the browser navigates to it. */
+  openRun(runId: string): void;
 }
 
 export interface RunSnapshot {

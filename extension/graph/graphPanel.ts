@@ -75,6 +75,7 @@ export class GraphPanels implements vscode.Disposable {
       output: this.output,
       source: this.source,
       runId,
+      openRun: (id) => this.open(id),
       rendered: (counts) => {
         this.renderedCounts.set(runId, counts);
         this.onDidRenderEmitter.fire({ runId, ...counts });
@@ -96,6 +97,8 @@ interface GraphPanelDeps {
   readonly source: SourceNavigator;
   readonly runId: string;
   rendered(counts: RenderedCounts): void;
+  /** Open (or reveal) another run's panel: a replay the webview started. */
+  openRun(runId: string): void;
   disposed(): void;
 }
 
@@ -122,6 +125,7 @@ export class GraphPanel implements vscode.Disposable {
       post: (message) => void panel.webview.postMessage(message),
       visible: () => panel.visible,
       rendered: (counts) => deps.rendered(counts),
+      openRun: (id) => deps.openRun(id),
       warn: (message) => deps.output.warn(message),
     });
     const forward = (event: GraphEvent) => this.session.event(event);

@@ -5,6 +5,7 @@ import {
   type GraphErrorCode,
   type GraphEvent,
   type GraphRequestMethod,
+  type GraphRequestParams,
   type GraphRequestResult,
   graphRequests,
   isGraphRequestMethod,
@@ -33,6 +34,8 @@ export interface GraphSessionDeps {
   visible(): boolean;
   /** The webview drew the graph: `nodes` in it, `visible` of them drawn. */
   rendered?(counts: RenderedCounts): void;
+  /** The webview asked to show another run (a replay it started): open or reveal its panel. */
+  openRun?(runId: string): void;
   warn?(message: string): void;
 }
 
@@ -85,6 +88,8 @@ export class GraphSession {
       } else if (envelope.method === 'graph/rendered') {
         const { runId, nodes, visible } = params.data as { runId: string } & RenderedCounts;
         if (runId === this.runId) this.deps.rendered?.({ nodes, visible });
+      } else if (envelope.method === 'graph/openRun') {
+        this.deps.openRun?.((params.data as { runId: string }).runId);
       }
       return;
     }
@@ -182,6 +187,14 @@ export class GraphSession {
         const node = await api.node(params.nodeId ?? '');
         const run = node.runId === this.runId ? this.run : undefined;
         return (await this.deps.revealSource(node, run)) as GraphRequestResult<M>;
+      }
+      case 'graph/replay': {
+        const { runId, request } = params as unknown as GraphRequestParams<'graph/replay'>;
+        return (await api.replayRun(runId, request)) as GraphRequestResult<M>;
+      }
+      case 'graph/diff': {
+        const { a, b } = params as unknown as GraphRequestParams<'graph/diff'>;
+        return (await api.diffRuns(a, b)) as GraphRequestResult<M>;
       }
       default:
         throw new Error(`Unhandled method ${method}`);

@@ -1,3 +1,4 @@
+import type { ReplayRequest, RunDiff } from '../../protocol/replay';
 import type { Node, NodeSummary, Run } from '../../protocol/runs';
 import type { Host, HostEvent, RunSnapshot, ViewState } from '../host';
 import { SseParser } from './sseParser';
@@ -128,12 +129,31 @@ export class BrowserHost implements Host {
     sessionStorage.setItem(`runtrail.view.${state.runId ?? ''}`, JSON.stringify(state));
   }
 
+  replay(runId: string, request: ReplayRequest): Promise<Run> {
+    return this.send<Run>('POST', `/api/runs/${encodeURIComponent(runId)}/replay`, request);
+  }
+
+  diff(a: string, b: string): Promise<RunDiff> {
+    return this.get<RunDiff>(`/api/runs/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
+  }
+
+  openRun(runId: string): void {
+    // The token stays in sessionStorage (same tab); a fragment still in the address bar is kept.
+    location.assign(`${location.pathname}?run=${encodeURIComponent(runId)}${location.hash}`);
+  }
+
   private auth(): Record<string, string> {
     return this.token === undefined ? {} : { authorization: `Bearer ${this.token}` };
   }
 
-  private async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.base}${path}`, { headers: { accept: 'application/json', ...this.auth() } });
+  private get<T>(path: string): Promise<T> {
+    return this.send<T>('GET', path);
+  }
+
+  private async send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.auth() };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     if (!res.ok) {
       let message = `${res.status} ${res.statusText}`;
       try {

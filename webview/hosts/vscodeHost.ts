@@ -1,3 +1,4 @@
+import type { ReplayRequest, RunDiff } from '../../protocol/replay';
 import type { Node, NodeSummary, Run } from '../../protocol/runs';
 import type {
   ExtensionNotification,
@@ -151,5 +152,8 @@ export function createVsCodeHost(options: VsCodeHostOptions = {}): Host {
     revealSource: (node: NodeSummary): Promise<boolean> => request('graph/revealSource', { nodeId: node.id }),
     getState: () => api.getState() as ViewState | undefined,
     setState: (state: ViewState) => api.setState(panelRunId ? { ...state, runId: panelRunId } : state),
+    replay: (runId: string, replayRequest: ReplayRequest): Promise<Run> => request('graph/replay', { runId, request: replayRequest }),
+    diff: (a: string, b: string): Promise<RunDiff> => request('graph/diff', { a, b }),
+    openRun: (runId: string) => notify({ type: 'notify', method: 'graph/openRun', params: { runId } }),
   };
 }

@@ -1,3 +1,4 @@
+import type { NodeChange } from '../../protocol/replay';
 import type { NodeStatus, NodeSummary } from '../../protocol/runs';
 import { boxHeight, boxWidth, type Layout, type PlacedOption } from '../model/layout';
 import type { RunGraph } from '../model/runGraph';
@@ -26,6 +27,10 @@ export interface Scene {
   readonly currentMatch: string | undefined;
   /** Timeline replay: the nodes shown and their status then; undefined → everything, live. */
   readonly timeline: ReadonlyMap<string, NodeStatus> | undefined;
+  /** Diff mode: how each node changed against the compared run; undefined → not comparing. */
+  readonly changes?: ReadonlyMap<string, NodeChange> | undefined;
+  /** Diff mode: the first node that departs from the compared run, outlined. */
+  readonly firstDivergence?: string | undefined;
 }
 
 export interface CanvasEvents {
@@ -284,11 +289,23 @@ export class GraphCanvas {
       ctx.fillRect(bx, by, boxWidth, boxHeight);
       ctx.globalAlpha = 1;
     }
+    const change = scene.changes?.get(node.id);
+    const diffColour = change === 'added' ? p.diff.added : change === 'changed' ? p.diff.changed : undefined;
+    if (diffColour !== undefined) {
+      ctx.fillStyle = diffColour;
+      ctx.globalAlpha = 0.3;
+      ctx.fillRect(bx, by, boxWidth, boxHeight);
+      ctx.globalAlpha = 1;
+    }
     ctx.fillStyle = colour;
     ctx.fillRect(bx, by, 4, boxHeight);
     const selected = scene.selected === node.id;
     const current = scene.currentMatch === node.id;
-    if (selected || current || detailed) {
+    if (diffColour !== undefined && !selected && !current) {
+      ctx.lineWidth = scene.firstDivergence === node.id ? 3 : 1.5;
+      ctx.strokeStyle = diffColour;
+      ctx.strokeRect(bx, by, boxWidth, boxHeight);
+    } else if (selected || current || detailed) {
       ctx.lineWidth = selected || current ? 2.5 : 1;
       ctx.strokeStyle = selected ? p.focus : current ? p.currentMatch : node.placeholder ? p.muted : p.border;
       if (node.placeholder) ctx.setLineDash([4, 3]);

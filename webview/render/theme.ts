@@ -17,6 +17,8 @@ export interface Palette {
   readonly match: string;
   readonly currentMatch: string;
   readonly badge: string;
+  /** Diff mode: nodes added in, or changed by, the run on screen. */
+  readonly diff: { readonly added: string; readonly changed: string };
   readonly status: Readonly<Record<NodeStatus, string>>;
   readonly font: string;
 }
@@ -36,6 +38,10 @@ export function readPalette(element: Element = document.documentElement): Palett
     match: get('--rt-match', 'rgba(234, 92, 0, 0.33)'),
     currentMatch: get('--rt-current-match', '#ea5c00'),
     badge: get('--rt-badge', '#4d4d4d'),
+    diff: {
+      added: get('--vscode-gitDecoration-addedResourceForeground', '#2ea043'),
+      changed: get('--vscode-gitDecoration-modifiedResourceForeground', '#d29922'),
+    },
     status: {
       ok: get('--rt-ok', '#73c991'),
       error: get('--rt-error', '#f14c4c'),

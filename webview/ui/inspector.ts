@@ -1,3 +1,4 @@
+import type { NodeDiff, ReplayRequest } from '../../protocol/replay';
 import type { Node, NodeSummary } from '../../protocol/runs';
 import type { Host } from '../host';
 import type { Decision } from '../model/runGraph';
@@ -5,6 +6,14 @@ import { decisionOf } from '../model/runGraph';
 import { formatCost, formatDuration } from '../render/format';
 import { copyText, jsonView } from './jsonView';
 import { button } from './toolkit';
+
+/** Replay from the inspector and the diff mode's view of a node (issue 8); the app supplies them. */
+export interface InspectorActions {
+  /** Starts a replay of the run on screen and opens it; `what` names it in messages. */
+  replay(request: ReplayRequest, what: string): Promise<void>;
+  /** In diff mode, the node's entry in the diff; undefined otherwise. */
+  changeOf(nodeId: string): NodeDiff | undefined;
+}
 
 /**
  * The selected node in full: facts from its summary at once, then input, output, attributes and
@@ -19,6 +28,7 @@ export class Inspector {
   constructor(
     private readonly host: Host,
     private readonly onDecision: (id: string, node: Node) => void,
+    private readonly actions?: InspectorActions,
   ) {
     this.element = document.createElement('aside');
     this.element.className = 'rt-inspector';
@@ -37,6 +47,10 @@ export class Inspector {
     const token = ++this.token;
     this.loadedId = undefined;
     this.element.replaceChildren(...this.header(summary), this.facts(summary));
+    const change = this.actions?.changeOf(summary.id);
+    if (change !== undefined) this.element.append(this.changeSection(change));
+    const fork = this.forkSection(summary);
+    if (fork) this.element.append(fork);
     const error = this.errorSection(summary.error);
     if (error) this.element.append(error);
     const loading = el('p', 'Loading payloads…', 'rt-empty');
@@ -53,7 +67,11 @@ export class Inspector {
     loading.remove();
     if (node.kind === 'decision') this.onDecision(node.id, node);
     const options = decisionOf(node.attributes, node.input) ?? decision;
-    if (node.kind === 'decision' && options !== undefined) this.element.append(this.decisionSection(options));
+    if (node.kind === 'decision' && options !== undefined) {
+      this.element.append(this.decisionSection(options));
+      const take = this.takeSection(node, options);
+      if (take) this.element.append(take);
+    }
     this.element.append(
       this.payload('Input', node.input, 'input'),
       this.payload('Output', node.output, 'output'),
@@ -116,6 +134,62 @@ export class Inspector {
       list.append(el('dt', 'source'), dd);
     }
     return list;
+  }
+
+  /** "Fork here": replay the run with everything before this node served from the recording. */
+  private forkSection(node: NodeSummary): HTMLElement | undefined {
+    const actions = this.actions;
+    if (actions === undefined || node.key === null || (node.status !== 'ok' && node.status !== 'error')) return undefined;
+    const section = document.createElement('section');
+    section.dataset.testid = 'replay-actions';
+    section.append(
+      button('Fork here', {
+        title: 'Fork here: replay this run, reusing recorded results before this node, and run it live from here',
+        onClick: () => void actions.replay({ untilNodeId: node.id }, `a fork at ${node.name ?? node.id}`),
+      }),
+    );
+    return section;
+  }
+
+  /** "Take <option>": replay the run with this decision overridden, one button per option not taken. */
+  private takeSection(node: Node, decision: Decision): HTMLElement | undefined {
+    const actions = this.actions;
+    const key = node.key;
+    if (actions === undefined || key === null || node.status !== 'ok') return undefined;
+    const others = decision.options.filter((option) => option.label !== decision.chosen);
+    if (others.length === 0) return undefined;
+    const section = document.createElement('section');
+    section.dataset.testid = 'take-option';
+    for (const option of others) {
+      section.append(
+        button(`Take ${option.label}`, {
+          title: `Take ${option.label}: replay this run with ${node.name ?? 'this decision'} choosing ${option.label}`,
+          onClick: () => void actions.replay({ overrides: { [key]: option.label } }, `${node.name ?? key} → ${option.label}`),
+        }),
+        document.createTextNode(' '),
+      );
+    }
+    return section;
+  }
+
+  /** Diff mode: how this node differs from its counterpart in the compared run. */
+  private changeSection(change: NodeDiff): HTMLElement {
+    const section = document.createElement('section');
+    section.dataset.testid = 'change';
+    const parts: string[] = [change.change];
+    if (change.statusChanged) parts.push(`status ${change.a?.status ?? '–'} → ${change.b?.status ?? '–'}`);
+    if (change.errorChanged) parts.push('error differs');
+    if (change.durationDeltaMs !== null)
+      parts.push(`duration ${change.durationDeltaMs >= 0 ? '+' : ''}${Math.round(change.durationDeltaMs)} ms`);
+    section.append(el('h3', 'Change'), el('div', parts.join(' · '), `rt-change ${change.change}`));
+    if (change.output !== undefined) {
+      const a = el('div', 'a:', 'rt-change-side');
+      a.append(jsonView(change.output.a));
+      const b = el('div', 'b:', 'rt-change-side');
+      b.append(jsonView(change.output.b));
+      section.append(a, b);
+    }
+    return section;
   }
 
   private errorSection(error: unknown): HTMLElement | undefined {

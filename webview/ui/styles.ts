@@ -138,6 +138,12 @@ body {
 .rt-timeline { display: flex; align-items: center; gap: 8px; padding: 4px 8px; border-top: 1px solid var(--vscode-panel-border); }
 .rt-timeline input[type=range] { flex: 1; accent-color: var(--vscode-focusBorder); }
 .rt-timeline select { background: var(--vscode-input-background); color: var(--vscode-input-foreground); border: 1px solid var(--vscode-input-border, transparent); }
+.rt-diffbar { display: flex; align-items: center; gap: 6px; padding: 4px 8px; border-bottom: 1px solid var(--vscode-panel-border); flex-wrap: wrap; font-size: 12px; }
+.rt-diff-removed { margin: 0; padding-left: 16px; flex-basis: 100%; color: var(--vscode-gitDecoration-deletedResourceForeground, #f85149); }
+.rt-diff-removed:empty { display: none; }
+.rt-change.added { color: var(--vscode-gitDecoration-addedResourceForeground, #2ea043); }
+.rt-change.changed { color: var(--vscode-gitDecoration-modifiedResourceForeground, #d29922); }
+.rt-change-side { margin-top: 4px; }
 .rt-banner { padding: 4px 8px; background: var(--vscode-inputValidation-warningBackground, #5a4b00); color: var(--vscode-foreground); font-size: 12px; }
 .rt-runlist { padding: 16px; overflow: auto; }
 .rt-runlist a { color: var(--vscode-textLink-foreground); }
