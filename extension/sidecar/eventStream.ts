@@ -1,5 +1,5 @@
+import { type SseEvent, SseParser } from '../../protocol/sseParser';
 import { Backoff } from './restartPolicy';
-import { type SseEvent, SseParser } from './sseParser';
 
 /**
  * One `GET /api/events` connection that stays open (no VS Code here): fetch streaming with the

@@ -1,10 +1,10 @@
 import { NodeEventData } from '../../protocol/events';
 import { type Run, Run as RunSchema } from '../../protocol/runs';
+import type { SseEvent } from '../../protocol/sseParser';
 import type { LiveEvents, NodeDelta } from '../services';
 import { Emitter } from './emitter';
 import { EventStream, type EventStreamStatus } from './eventStream';
 import type { LogLevel } from './sidecarLog';
-import type { SseEvent } from './sseParser';
 
 /**
  * services.ts `LiveEvents` for the whole extension: one `GET /api/events` stream (all runs) per

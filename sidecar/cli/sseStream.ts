@@ -1,48 +1,18 @@
+import { type SseEvent, SseParser } from '../../protocol/sseParser';
 import { CliError } from './cliError';
 import type { SidecarClient } from './sidecarClient';
 import { SidecarHttpError } from './sidecarClient';
 
-/** One Server-Sent Event; `id` is the relay's stream id to resume after. */
-export interface SseEvent {
-  readonly id: string | undefined;
-  readonly event: string;
-  readonly data: string;
-}
+export type { SseEvent };
 
-/**
- * Parses an SSE byte stream (https://html.spec.whatwg.org/multipage/server-sent-events.html):
- * `\n`, `\r\n` or `\r` line ends, `field: value` lines, a blank line ends an event, comment lines
- * (`:`) are skipped. `retry:` is reported through `onRetry`.
- */
+/** Decodes an SSE byte stream into events with the shared parser (protocol/sseParser.ts). */
 export async function* parseSse(body: ReadableStream<Uint8Array>, onRetry: (ms: number) => void = () => {}): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
-  let buffer = '';
-  let id: string | undefined;
-  let event = '';
-  let data: string[] = [];
+  const parser = new SseParser();
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (;;) {
-      const end = buffer.search(/\r\n|\r|\n/);
-      // A lone `\r` at the end may be the first half of `\r\n`: wait for the next chunk.
-      if (end < 0 || (end === buffer.length - 1 && buffer[end] === '\r')) break;
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + (buffer.startsWith('\r\n', end) ? 2 : 1));
-      if (line === '') {
-        if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
-        event = '';
-        data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'data') data.push(value);
-      else if (field === 'event') event = value;
-      else if (field === 'id' && !value.includes('\0')) id = value;
-      else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value));
-    }
+    const events = parser.push(decoder.decode(chunk, { stream: true }));
+    if (parser.retryMs !== undefined) onRetry(parser.retryMs);
+    yield* events;
   }
 }
 

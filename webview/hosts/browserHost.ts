@@ -1,7 +1,7 @@
 import type { ReplayRequest, RunDiff } from '../../protocol/replay';
 import type { Node, NodeSummary, Run } from '../../protocol/runs';
+import { SseParser } from '../../protocol/sseParser';
 import type { Host, HostEvent, RunSnapshot, ViewState } from '../host';
-import { SseParser } from './sseParser';
 
 /**
  * The host of the page the sidecar serves at /ui: REST for reads, `GET /api/events` (fetch

@@ -123,11 +123,22 @@ describe('replay, fork and compare from the run graph page (/ui)', function () {
     const full = await api(`/api/nodes/${route.id}`, Node);
     assert.equal(full.attributes?.chosen, 'needs-repro', 'the replay took the option clicked');
 
-    // Compare: the run it replays is proposed, and the diff opens on the first divergence.
+    // Compare: the run it replays is proposed, and the diff opens on the first divergence. The
+    // page first takes in the replay's last events (its end), so nothing reloads under the diff.
+    await waitForGraph(page, `g.runStatus === 'ok' && g.nodeCount === ${nodes.length}`);
     await graph.button('Compare with').click();
-    const { diff } = (await waitForGraph(page, `g.diff !== undefined && g.diff.firstDivergence !== null`)) as unknown as {
-      diff: { against: string; counts: Record<string, number>; firstDivergence: string; firstDivergenceNodeId: string };
-    };
+    // Read in the same frame the condition holds.
+    const diff = (await (
+      await page.waitForFunction(
+        () => {
+          const found = (globalThis as unknown as { __runtrailGraph?: { diff?: { firstDivergence: string | null } } }).__runtrailGraph
+            ?.diff;
+          return found !== undefined && found.firstDivergence !== null ? found : undefined;
+        },
+        undefined,
+        { timeout: 30_000, polling: 'raf' },
+      )
+    ).jsonValue()) as { against: string; counts: Record<string, number>; firstDivergence: string; firstDivergenceNodeId: string };
     assert.equal(diff.against, runId);
     assert.equal(diff.firstDivergence, '/route#0');
     assert.equal(diff.firstDivergenceNodeId, route.id);

@@ -29,7 +29,8 @@ describe('VS Code workbench UI (code-server, headless Chromium)', function () {
   let page: Page;
   let consoleText: () => string = () => '';
   /** Set once a step failed: the later steps start from its end state, so they are skipped. */
-  let broken = false;
+  /** Title of the step that failed; later steps do not run. */
+  let broken: string | undefined;
 
   const shot = (name: string) => page.screenshot({ path: path.join(screenshots, `${name}.png`) });
   /** The row of the Runs view tree whose text matches. */
@@ -79,13 +80,15 @@ describe('VS Code workbench UI (code-server, headless Chromium)', function () {
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   });
 
-  beforeEach(function () {
-    if (broken) this.skip();
+  beforeEach(() => {
+    // The steps are one scenario: after a failed step the later ones cannot run, and they fail
+    // naming it rather than being skipped silently.
+    if (broken !== undefined) throw new Error(`not run: the earlier step "${broken}" failed`);
   });
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') {
-      broken = true;
+      broken = this.currentTest.title;
       await shot(`failed-${(this.currentTest.title.match(/\w+/g) ?? []).join('-').slice(0, 60)}`).catch(() => {});
       console.log(`page console:\n${consoleText()}`);
     }

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { SseParser } from '../../../../extension/sidecar/sseParser';
+import { SseParser } from '../../../protocol/sseParser';
 
 describe('SSE parser', () => {
   it('parses the events /api/events sends, skipping comments, keeping ids and retry', () => {
@@ -43,5 +43,17 @@ describe('SSE parser', () => {
     const parser = new SseParser('9-0');
     assert.deepEqual(parser.push('event: reset\ndata: {}\n'), []);
     assert.deepEqual(parser.push('\n'), [{ id: '9-0', event: 'reset', data: '{}' }]);
+  });
+});
+
+describe('SseParser (chunks split anywhere)', () => {
+  it('parses events split across chunks, skips comments and keeps the last id', () => {
+    const parser = new SseParser();
+    assert.deepEqual(parser.push('retry: 2000\n: connected\n\nid: 1-0\nevent: node\ndata: {"id":'), []);
+    assert.deepEqual(parser.push('"a"}\n\n: heartbeat\n\nevent: reset\r\ndata: {"reason":"gone"}\r\n\r\n'), [
+      { id: '1-0', event: 'node', data: '{"id":"a"}' },
+      { id: '1-0', event: 'reset', data: '{"reason":"gone"}' },
+    ]);
+    assert.equal(parser.lastEventId, '1-0');
   });
 });
