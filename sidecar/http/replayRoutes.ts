@@ -60,7 +60,8 @@ export function replayRoutes({ store, runner, limits }: ReplayRouteDeps): Operat
       workflow: run.workflow,
       argv: plan.argv,
       cwd: plan.cwd,
-      env: plan.env,
+      // The workflow's declared env first; the replay variables always win.
+      env: { ...runner.replayEnv(run.workflow, run.cwd), ...plan.env },
       replayOf: run.id,
       forkedFromNode: plan.forkedFromNode,
     });

@@ -188,6 +188,29 @@ export function resolveWorkflow(config: WorkflowConfig, name: string, given: Rea
   };
 }
 
+/**
+ * The env a replay of a run of workflow `name` gets again: the run records its argv and cwd, not
+ * its env (which may hold secrets), so it is read from runtrail.json again — only while the
+ * workflow is still declared to run in that folder. A value naming an input takes the input's
+ * default; without one the variable is left out, as the replay cannot know what was given.
+ */
+export function replayEnv(config: WorkflowConfig | undefined, name: string, cwd: string | null): Record<string, string> {
+  const workflow = config?.workflows.get(name);
+  if (config === undefined || workflow === undefined || cwd === null) return {};
+  const defaults: Record<string, string> = {};
+  for (const [input, declaration] of Object.entries(workflow.inputs ?? {})) {
+    if (declaration.default !== undefined) defaults[input] = declaration.default;
+  }
+  const declaredCwd = substitute(workflow.cwd ?? '.', config.folder, defaults);
+  if (!declaredCwd.includes('${input:') && path.resolve(config.folder, declaredCwd) !== path.resolve(cwd)) return {};
+  const env: Record<string, string> = {};
+  for (const [variable, value] of Object.entries(workflow.env ?? {})) {
+    const resolved = substitute(value, config.folder, defaults);
+    if (!resolved.includes('${input:')) env[variable] = resolved;
+  }
+  return env;
+}
+
 function isFolder(folder: string): boolean {
   try {
     return fs.statSync(folder).isDirectory();

@@ -16,7 +16,7 @@ import { gitContext } from './gitContext';
 import { LogNodeWriter, type OutputStream } from './logNodes';
 import { OutputLines } from './outputLines';
 import { type LedgerEntry, RunnerLedger, signalGroup } from './runnerLedger';
-import { configFileName, describeWorkflows, readWorkflowConfig, resolveWorkflow } from './workflowConfig';
+import { configFileName, describeWorkflows, readWorkflowConfig, replayEnv, resolveWorkflow } from './workflowConfig';
 
 export interface WorkflowRunnerDeps {
   readonly store: RunStore;
@@ -104,6 +104,19 @@ export class WorkflowRunner {
     const config = readWorkflowConfig(this.deps.workspace);
     if (config === undefined) return { configFile: null, workflows: [] };
     return { configFile: config.file, workflows: describeWorkflows(config) };
+  }
+
+  /**
+   * The declared env of a workflow for a replay of one of its runs (workflowConfig.replayEnv).
+   * A runtrail.json that cannot be read now does not stop the replay: it runs with the recorded
+   * argv and cwd alone, as for a run started outside the runner.
+   */
+  replayEnv(workflow: string, cwd: string | null): Record<string, string> {
+    try {
+      return replayEnv(readWorkflowConfig(this.deps.workspace), workflow, cwd);
+    } catch {
+      return {};
+    }
   }
 
   /** POST /api/workflows/:name/runs. */

@@ -172,8 +172,17 @@ for (const kind of storeKinds) {
       let decisionId: string;
       let logId: string;
       before(async () => {
-        runner.writeConfig({ workflows: { envy: scripted('env', 'mode=replayable') } });
-        original = await runner.started('envy');
+        runner.writeConfig({
+          workflows: {
+            envy: {
+              ...scripted('env', 'mode=replayable'),
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: runtrail.json's own ${input:…} placeholders
+              env: { FROM_CONFIG_MODEL: 'small', FROM_CONFIG_GREETING: 'hi ${input:who}', FROM_CONFIG_KEY: '${input:key}' },
+              inputs: { who: { default: 'Ada' }, key: {} },
+            },
+          },
+        });
+        original = await runner.started('envy', { inputs: { key: 'k-1' } });
         await runner.finished(original.id);
         // The fixture records no decisions itself: add one as an SDK in it would have.
         decisionId = `${original.id}-route`;
@@ -206,6 +215,10 @@ for (const kind of storeKinds) {
         assert.equal(got.env.RUNTRAIL_OVERRIDES, undefined);
         assert.deepEqual(got.argv, ['env', 'mode=replayable']);
         assert.equal(got.cwd, original.cwd);
+        // runtrail.json's env again: inputs at their defaults; one without a default cannot be known.
+        assert.equal(got.env.FROM_CONFIG_MODEL, 'small');
+        assert.equal(got.env.FROM_CONFIG_GREETING, 'hi Ada');
+        assert.equal(got.env.FROM_CONFIG_KEY, undefined);
       });
 
       it('forks at a node', async () => {
