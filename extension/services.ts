@@ -55,6 +55,8 @@ export class SidecarRequestError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details`, for answers a command acts on (e.g. a replay that needs consent). */
+    readonly details?: unknown,
   ) {
     super(message);
   }

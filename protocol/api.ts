@@ -353,6 +353,11 @@ export const operations = {
         description: 'An unknown node, a key that is not a decision of the run, a label not among its options, or malformed JSON',
         schema: ErrorBody,
       },
+      403: {
+        description:
+          "The run's command is not a workflow declared in this workspace's runtrail.json (details.reason undeclared_command): resend with allowUndeclaredCommand once the user agreed",
+        schema: ErrorBody,
+      },
       401: errors[401],
       404: errors[404],
       422: { description: 'The run has no recorded command (argv) and working directory to run again', schema: ErrorBody },

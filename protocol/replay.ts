@@ -49,8 +49,23 @@ export const ReplayRequest = z.strictObject({
   untilNodeId: Id.optional(),
   /** Decision key -> the option label `decide()` must return instead of asking `choose`. */
   overrides: z.record(z.string().min(1).max(4096), z.string().min(1).max(1000)).optional(),
+  /**
+   * Replay a run whose command is not a workflow of this workspace's runtrail.json (a script run
+   * from a terminal with the SDK, or a run recorded by another machine in team mode). A replay
+   * executes the recorded argv on this machine, so without this flag such a replay is refused
+   * (403, details.reason `undeclared_command`) and the client asks its user first.
+   */
+  allowUndeclaredCommand: z.boolean().optional(),
 });
 export type ReplayRequest = z.input<typeof ReplayRequest>;
+
+/** `details` of the 403 a replay of an undeclared command gets. */
+export const UndeclaredCommandDetails = z.object({
+  reason: z.literal('undeclared_command'),
+  command: z.array(z.string()),
+  cwd: z.string(),
+});
+export type UndeclaredCommandDetails = z.infer<typeof UndeclaredCommandDetails>;
 
 // ---- diff -------------------------------------------------------------------------------------
 

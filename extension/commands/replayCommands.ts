@@ -3,6 +3,7 @@ import type { ReplayRequest, RunFamily } from '../../protocol/replay';
 import type { Run } from '../../protocol/runs';
 import { DiffDocumentProvider } from '../documents/diffDocumentProvider';
 import { compareCandidates, compareOrder, decisionOptions, isDecision } from '../replay/replayChoices';
+import { replayWithConsent } from '../replay/replayConsent';
 import { branchChoices, familyPicks, newestOther } from '../replay/runFamily';
 import { errorText, formatDuration, formatStartTime, runDescription, shortId } from '../views/format';
 import { type NodeRef, nodeRefOf, runIdOf } from './commandArgs';
@@ -183,8 +184,9 @@ async function replay(services: FeatureServices, runId: string, request: ReplayR
     return undefined;
   }
   const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${title}…` }, () =>
-    api.replayRun(runId, request),
+    replayWithConsent(api, runId, request),
   );
+  if (run === undefined) return undefined;
   services.output.info(`${title}: run ${run.id}`);
   try {
     await services.runsView.revealRun(run, { focus: false });

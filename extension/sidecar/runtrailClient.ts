@@ -143,7 +143,7 @@ async function readText(res: Response, url: string, what: string): Promise<strin
 function requestError(res: Response, text: string, what: string): SidecarRequestError {
   try {
     const body = ErrorBody.parse(JSON.parse(text));
-    return new SidecarRequestError(res.status, body.error.code, body.error.message);
+    return new SidecarRequestError(res.status, body.error.code, body.error.message, body.error.details);
   } catch {
     const statusText = res.statusText === '' ? '' : ` ${res.statusText}`;
     return new SidecarRequestError(res.status, `http_${res.status}`, `The sidecar answered ${what} with ${res.status}${statusText}.`);

@@ -13,13 +13,14 @@ import { SidecarHttpError } from './sidecarClient';
 export const replayCommand: CommandSpec = {
   name: 'replay',
   summary: 'replay a run, or fork it at a node or a decision, and follow it live',
-  usage: '<runId> [--until <nodeId>] [--choose <decisionKey>=<option>]... [--quiet]',
+  usage: '<runId> [--until <nodeId>] [--choose <decisionKey>=<option>]... [--allow-command] [--quiet]',
   description:
-    "Starts the run's command again with RUNTRAIL_REPLAY_OF set: steps the recording has are served back without running; --until goes live from that node on; --choose makes decide() at that decision key return the given option. Exit code as for run. Compare the two runs with runtrail diff.",
+    "Starts the run's command again with RUNTRAIL_REPLAY_OF set: steps the recording has are served back without running; --until goes live from that node on; --choose makes decide() at that decision key return the given option. A run whose command is not a workflow of runtrail.json (a script started from a terminal) is replayed only with --allow-command, as the replay runs that command on this machine. Exit code as for run. Compare the two runs with runtrail diff.",
   positionals: [{ name: 'runId', required: true }],
   options: {
     until: { type: 'string', value: 'nodeId', description: 'fork: run live from this node of the run on' },
     choose: { type: 'string', multiple: true, value: 'key=option', description: 'take another option at a decision (repeatable)' },
+    'allow-command': { type: 'boolean', description: 'run the recorded command even though runtrail.json does not declare it' },
     quiet: { type: 'boolean', short: 'q', description: 'print only the final summary line' },
   },
   examples: ['runtrail replay run_m1abc2def3', 'runtrail replay run_m1abc2def3 --choose /route#0=needs-repro'],
@@ -30,6 +31,7 @@ export const replayCommand: CommandSpec = {
     if (until !== undefined) request.untilNodeId = until;
     const choices = stringsOption(args, 'choose');
     if (choices.length > 0) request.overrides = parseChoices(choices);
+    if (booleanOption(args, 'allow-command')) request.allowUndeclaredCommand = true;
     const client = ctx.client();
     let replay: Awaited<ReturnType<typeof client.replayRun>>;
     try {
@@ -38,6 +40,12 @@ export const replayCommand: CommandSpec = {
       if (error instanceof SidecarHttpError && error.status === 404) throw new CliError(`no run ${JSON.stringify(runId)}`);
       // A node, decision or option that is not the run's is the caller's to fix, like a bad flag.
       if (error instanceof SidecarHttpError && error.status === 400) throw new CliError(error.message, exitCodes.usage);
+      if (error instanceof SidecarHttpError && error.status === 403) {
+        throw new CliError(
+          `${error.message.replace(/ Send \{.*$/, '')} Check the command, then pass --allow-command to run it.`,
+          exitCodes.usage,
+        );
+      }
       throw error;
     }
     const code = await followRun(ctx, client, replay, booleanOption(args, 'quiet'));

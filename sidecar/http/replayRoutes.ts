@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { operations } from '../../protocol/api';
-import { type RecordedResponse, ReplayRequest } from '../../protocol/replay';
+import { type RecordedResponse, ReplayRequest, type UndeclaredCommandDetails } from '../../protocol/replay';
 import { DomainError } from '../errors';
 import type { WorkflowRunner } from '../runner/workflowRunner';
 import { type ForkPoint, forkPointOf, planReplay, recordedNodes } from '../runs/replayPlan';
@@ -56,6 +56,14 @@ export function replayRoutes({ store, runner, limits }: ReplayRouteDeps): Operat
     const overridden = request.overrides !== undefined && Object.keys(request.overrides).length > 0;
     const keyed = overridden ? await store.listKeyedNodes(run.id) : [];
     const plan = planReplay(run, { untilNode, overrides: request.overrides }, keyed);
+    if (!request.allowUndeclaredCommand && !runner.isDeclared(run.workflow, plan.argv, plan.cwd)) {
+      const details: UndeclaredCommandDetails = { reason: 'undeclared_command', command: plan.argv, cwd: plan.cwd };
+      throw new DomainError(
+        'forbidden',
+        `Run ${run.id}'s command (${JSON.stringify(plan.argv)} in ${plan.cwd}) is not workflow ${JSON.stringify(run.workflow)} of this workspace's runtrail.json; a replay runs it on this machine. Send {"allowUndeclaredCommand": true} once you trust it.`,
+        details,
+      );
+    }
     const replay = await runner.launch({
       workflow: run.workflow,
       argv: plan.argv,

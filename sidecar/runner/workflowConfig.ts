@@ -211,6 +211,37 @@ export function replayEnv(config: WorkflowConfig | undefined, name: string, cwd:
   return env;
 }
 
+/**
+ * Whether `argv` in `cwd` is what workflow `name` of runtrail.json starts, for some inputs: each
+ * argument equal to the declared one with `${workspaceFolder}` replaced and every `${input:…}`
+ * standing for any text; the cwd alike. A replay executes a run's recorded argv, which anyone who
+ * can write runs (a shared store in team mode, any token holder) could have set: this is how the
+ * replay route knows the command is one the workspace itself declares.
+ */
+export function isDeclaredLaunch(config: WorkflowConfig | undefined, name: string, argv: readonly string[], cwd: string): boolean {
+  const workflow = config?.workflows.get(name);
+  if (config === undefined || workflow === undefined || workflow.command.length !== argv.length) return false;
+  const matches = (declared: string, actual: string) => declaredPattern(declared, config.folder).test(actual);
+  if (!workflow.command.every((declared, i) => matches(declared, argv[i] as string))) return false;
+  const declaredCwd = workflow.cwd ?? '.';
+  if (!declaredCwd.includes('${input:'))
+    return path.resolve(config.folder, substitute(declaredCwd, config.folder, undefined)) === path.resolve(cwd);
+  return matches(declaredCwd, cwd) || matches(path.join(config.folder, declaredCwd), cwd);
+}
+
+/** A declared argument as a whole-string pattern: literal text, the folder, any text for an input. */
+function declaredPattern(declared: string, folder: string): RegExp {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let source = '';
+  let last = 0;
+  for (const match of declared.matchAll(placeholder)) {
+    source += literal(declared.slice(last, match.index));
+    source += match[1] === undefined ? literal(folder) : '[\\s\\S]*';
+    last = (match.index ?? 0) + match[0].length;
+  }
+  return new RegExp(`^${source}${literal(declared.slice(last))}$`);
+}
+
 function isFolder(folder: string): boolean {
   try {
     return fs.statSync(folder).isDirectory();

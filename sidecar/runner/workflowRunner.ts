@@ -16,7 +16,7 @@ import { gitContext } from './gitContext';
 import { LogNodeWriter, type OutputStream } from './logNodes';
 import { OutputLines } from './outputLines';
 import { type LedgerEntry, RunnerLedger, signalGroup } from './runnerLedger';
-import { configFileName, describeWorkflows, readWorkflowConfig, replayEnv, resolveWorkflow } from './workflowConfig';
+import { configFileName, describeWorkflows, isDeclaredLaunch, readWorkflowConfig, replayEnv, resolveWorkflow } from './workflowConfig';
 
 export interface WorkflowRunnerDeps {
   readonly store: RunStore;
@@ -116,6 +116,15 @@ export class WorkflowRunner {
       return replayEnv(readWorkflowConfig(this.deps.workspace), workflow, cwd);
     } catch {
       return {};
+    }
+  }
+
+  /** Whether runtrail.json declares workflow `name` with this argv and cwd (workflowConfig.isDeclaredLaunch); an unreadable file declares nothing. */
+  isDeclared(workflow: string, argv: readonly string[], cwd: string): boolean {
+    try {
+      return isDeclaredLaunch(readWorkflowConfig(this.deps.workspace), workflow, argv, cwd);
+    } catch {
+      return false;
     }
   }
 

@@ -76,6 +76,25 @@ describe('CLI replay and diff on the example workflows', function () {
     });
   }
 
+  it('replays a command runtrail.json does not declare only with --allow-command', async () => {
+    // As a script started from a terminal records itself: its own argv, no runtrail.json workflow.
+    const res = await fetch(`${sidecar.url}/api/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sidecar.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ workflow: 'terminal-script', command: [process.execPath, '-e', 'process.exit(0)'], cwd: repoRoot }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { id } = (await res.json()) as { id: string };
+    const refused = await runCli(['replay', id, '--quiet'], env);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^runtrail: Run \S+'s command .* is not workflow "terminal-script" of this workspace's runtrail\.json; a replay runs it on this machine\. Check the command, then pass --allow-command to run it\.\n$/,
+    );
+    const allowed = await runCli(['replay', id, '--allow-command', '--quiet'], env);
+    assert.equal(allowed.code, 0, `${allowed.stdout}\n${allowed.stderr}`);
+  });
+
   it('rejects a --choose that is not name=option, and a decision key the run does not have', async () => {
     const bad = await runCli(['replay', 'whatever', '--choose', 'nokey'], env);
     assert.equal(bad.code, 2);

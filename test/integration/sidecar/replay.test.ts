@@ -254,6 +254,32 @@ for (const kind of storeKinds) {
         await expectError(await replay(shell.id, {}), 422, 'unprocessable', /not started by the runner/);
       });
 
+      it('refuses (403) a command runtrail.json does not declare until the caller allows it', async () => {
+        // As a script started from a terminal with the SDK records itself: its own argv and cwd.
+        const script = await createRun({
+          id: fresh('script'),
+          command: [...scripted('env', 'mode=terminal').command],
+          cwd: runner.workspace,
+        });
+        const refused = await expectError(
+          await replay(script.id),
+          403,
+          'forbidden',
+          /is not workflow "agent" of this workspace's runtrail\.json/,
+        );
+        assert.deepEqual(refused.error.details, { reason: 'undeclared_command', command: script.command, cwd: runner.workspace });
+        const run = await replayed(script.id, { allowUndeclaredCommand: true });
+        assert.deepEqual((await handover(run.id)).argv, ['env', 'mode=terminal']);
+        // A declared workflow's name with another command is not that workflow either.
+        const disguised = await createRun({
+          id: fresh('disguised'),
+          workflow: 'envy',
+          command: ['sh', '-c', 'echo hi'],
+          cwd: runner.workspace,
+        });
+        await expectError(await replay(disguised.id), 403, 'forbidden', /is not workflow "envy"/);
+      });
+
       it('answers 404 for an unknown run and 400 for bad nodes, decisions, labels and bodies', async () => {
         await expectError(await replay(fresh('missing')), 404, 'not_found', /No run/);
         await expectError(await replay(original.id, { untilNodeId: 'nope' }), 400, 'invalid', /untilNodeId nope is not a node of run/);
