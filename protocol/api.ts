@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExportQuery, ImportQuery, ImportResponse } from './bundle';
 import { ErrorBody } from './errors';
 import { EventsQuery } from './events';
 import { ServiceHealth, SidecarHealth } from './health';
@@ -381,6 +382,44 @@ export const operations = {
     auth: true,
     params: RunIdParams,
     responses: { 200: { description: 'The family', schema: RunFamily }, 401: errors[401], 404: errors[404] },
+  },
+  exportRun: {
+    method: 'get',
+    path: '/api/runs/:runId/export',
+    summary:
+      'The run as a bundle (protocol/bundle.ts): JSON Lines of a header, the run, its nodes with payloads (seq, id order) and its edges; `?redact=a,b` replaces the values of those keys',
+    tag: 'runs',
+    auth: true,
+    params: RunIdParams,
+    query: ExportQuery,
+    responses: {
+      200: { description: 'application/x-ndjson, Content-Disposition: attachment; filename="<runId>.runtrail.jsonl"' },
+      400: errors[400],
+      401: errors[401],
+      404: errors[404],
+    },
+  },
+  importRun: {
+    method: 'post',
+    path: '/api/import',
+    summary:
+      'Load a run bundle (body: the JSON Lines, Content-Type application/x-ndjson or application/jsonl, up to 512 MiB); every line is validated before anything is written',
+    tag: 'runs',
+    auth: true,
+    query: ImportQuery,
+    responses: {
+      201: { description: 'Imported', schema: ImportResponse },
+      200: { description: 'The same run with the same content was there already', schema: ImportResponse },
+      400: { description: 'A malformed bundle: the message names the line and field; nothing written', schema: ErrorBody },
+      401: errors[401],
+      409: {
+        description: 'Another run (or its node ids) already uses these ids: import with `?as=<newRunId>` or delete the run',
+        schema: ErrorBody,
+      },
+      413: { description: 'The bundle or a payload over its limit', schema: ErrorBody },
+      415: { description: 'Not application/x-ndjson', schema: ErrorBody },
+      503: { description: 'Store down or ingest queue full; nothing left behind, retry', schema: ErrorBody },
+    },
   },
   legacyPostNode: {
     method: 'post',

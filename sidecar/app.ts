@@ -3,6 +3,7 @@ import type { ServiceHealth } from '../protocol/health';
 import type { Backends } from './backends';
 import { DomainError } from './errors';
 import { hostGuard, requireToken } from './http/accessGuard';
+import { bundleRoutes } from './http/bundleRoutes';
 import { errorHandler } from './http/errorHandler';
 import { type EventRouteOptions, eventRoutes } from './http/eventRoutes';
 import { healthRoutes } from './http/healthRoutes';
@@ -10,6 +11,7 @@ import { legacyRoutes } from './http/legacyRoutes';
 import { metricsRoutes } from './http/metricsRoutes';
 import { nodeRoutes } from './http/nodeRoutes';
 import { openApiRoutes } from './http/openapi';
+import { otlpRoutes } from './http/otlpRoutes';
 import { replayRoutes } from './http/replayRoutes';
 import { requestContext } from './http/requestContext';
 import { runRoutes } from './http/runRoutes';
@@ -85,7 +87,9 @@ export function createApp(deps: AppDeps): Koa {
     replayRoutes({ store, runner: deps.runner, limits: deps.limits }).router,
     eventRoutes(relay, deps.metrics, deps.events).router,
     nodeRoutes(store).router,
+    bundleRoutes({ store, ingest: deps.ingest, relay, version: deps.version, limits: deps.limits }).router,
     legacyRoutes(store, deps.ingest, deps.limits).router,
+    otlpRoutes({ store, ingest: deps.ingest, relay, token: deps.token, storeReady: deps.backends.storeReady, limits: deps.limits }),
     // The graph page for browsers: public, no data (the UI calls /api with the token it is given).
     uiRoutes(),
   ];

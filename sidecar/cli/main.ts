@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { sidecarVersion } from '../version';
+import { exportCommand, importCommand } from './bundleCommands';
 import type { CliContext, CommandSpec, OptionSpec, ParsedArgs } from './cliContext';
 import { CliError, exitCodes, UsageError } from './cliError';
 import { demoCommand } from './demoCommand';
@@ -27,6 +28,8 @@ const commands: readonly CommandSpec[] = [
   replayCommand,
   diffCommand,
   familyCommand,
+  exportCommand,
+  importCommand,
   tokenCommand,
   demoCommand,
 ];

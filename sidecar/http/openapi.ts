@@ -28,6 +28,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       responses,
     };
   }
+  paths['/v1/traces'] = { post: otlpTracesOperation };
   return {
     openapi: '3.1.0',
     info: {
@@ -42,6 +43,33 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths,
   };
 }
+
+/**
+ * OTLP/HTTP trace export (sidecar/otlp/, sidecar/README.md "OTLP ingest"): its bodies are
+ * OpenTelemetry's own protobuf and JSON messages, defined by the OTLP specification rather than by
+ * a zod schema of ours, so the entry is written out here instead of coming from the operation table.
+ */
+const otlpTracesOperation = {
+  operationId: 'otlpTraces',
+  summary: 'OTLP/HTTP trace export: each trace becomes a run (or joins runtrail.run.id), each span a node',
+  tags: ['otlp'],
+  requestBody: {
+    required: true,
+    description: 'ExportTraceServiceRequest (opentelemetry-proto); Content-Encoding: gzip is accepted',
+    content: { 'application/x-protobuf': { schema: {} }, 'application/json': { schema: { type: 'object' } } },
+  },
+  responses: {
+    200: {
+      description: "ExportTraceServiceResponse in the request's encoding; partialSuccess.rejectedSpans counts spans that were not recorded",
+      content: { 'application/x-protobuf': { schema: {} }, 'application/json': { schema: { type: 'object' } } },
+    },
+    400: { description: 'A body that does not decode: nothing was written' },
+    401: { description: 'Missing or wrong bearer token' },
+    413: { description: 'The body, or the body after gunzip, is larger than RUNTRAIL_MAX_BODY_BYTES' },
+    415: { description: 'Neither application/x-protobuf nor application/json' },
+    503: { description: 'The store cannot take writes now: retry (exporters do)' },
+  },
+};
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<

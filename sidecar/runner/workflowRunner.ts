@@ -72,6 +72,31 @@ const notInherited = ['ELECTRON_RUN_AS_NODE', 'RUNTRAIL_REPLAY_OF', 'RUNTRAIL_RE
 /** After the workflow exits, how long a grandchild holding its pipes may keep them before we stop reading. */
 const pipeGraceMs = 2_000;
 
+/**
+ * OpenTelemetry exporter settings for a spawned workflow, so a program instrumented only with OTel
+ * sends its spans into the run the runner made (POST /v1/traces, resource runtrail.run.id), with
+ * no code change. Whatever the workflow's own env (runtrail.json) sets wins. The header value is
+ * URL-encoded: the JS and Python exporters URL-decode OTEL_EXPORTER_OTLP_*_HEADERS values.
+ */
+export function otelEnv(
+  sidecarUrl: string,
+  token: string,
+  runId: string,
+  own: Readonly<Record<string, string>>,
+  inheritedResource: string | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (own.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT === undefined)
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${sidecarUrl.replace(/\/+$/, '')}/v1/traces`;
+  if (own.OTEL_EXPORTER_OTLP_TRACES_HEADERS === undefined)
+    env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = `Authorization=Bearer%20${encodeURIComponent(token)}`;
+  if (own.OTEL_RESOURCE_ATTRIBUTES === undefined) {
+    const base = inheritedResource?.trim() ?? '';
+    env.OTEL_RESOURCE_ATTRIBUTES = `${base === '' ? '' : `${base},`}runtrail.run.id=${encodeURIComponent(runId)}`;
+  }
+  return env;
+}
+
 export const lostError = { message: 'the workflow process vanished (lost)', reason: 'lost' };
 
 /**
@@ -179,6 +204,7 @@ export class WorkflowRunner {
       RUNTRAIL_RUN_ID: run.id,
       RUNTRAIL_WORKFLOW: spec.workflow,
     });
+    Object.assign(env, otelEnv(reachableUrl(url), this.deps.token, run.id, spec.env, process.env.OTEL_RESOURCE_ATTRIBUTES));
     const [program = '', ...args] = spec.argv;
     let child: ChildProcess;
     try {

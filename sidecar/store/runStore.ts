@@ -47,6 +47,12 @@ export interface RunStore {
   /** Every node of a run, placeholders included, without input/output/attributes; ordered by seq, id (placeholders last). */
   listRunNodes(runId: string): Promise<NodeRow[]>;
   /**
+   * The run's real nodes (placeholders left out) WITH input, output, error and attributes, in
+   * sibling order (seq, id), at most `limit`, strictly after `after`: what a bundle export pages
+   * through, so a 50,000-node run is never held in memory at once.
+   */
+  listNodesWithPayloads(runId: string, limit: number, after?: SiblingCursor): Promise<NodeRow[]>;
+  /**
    * Every node of a run that has a key (what replay and diff match nodes by), with output, error
    * and attributes but no input; ordered by seq, id (nodes without a seq last). Placeholders have
    * no key, so they are never among them.

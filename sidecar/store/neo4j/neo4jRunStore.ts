@@ -98,6 +98,14 @@ WHERE n.key IS NOT NULL
 RETURN ${nodeSummaryMap('n', 'output: n.output, attributes: n.attributes')} AS node
 ORDER BY n.seq, n.id`;
 
+// Real nodes only (placeholders have no seq), whole, in sibling order.
+const listNodesWithPayloadsQuery = (paged: boolean) => `
+MATCH (n:Node {runId: $runId})
+WHERE n.seq IS NOT NULL${paged ? ' AND (n.seq > $afterSeq OR (n.seq = $afterSeq AND n.id > $afterId))' : ''}
+RETURN ${nodeMap('n')} AS node
+ORDER BY n.seq, n.id
+LIMIT $limit`;
+
 // The root is the ancestor without a parent (a placeholder parent counts as one); only that one
 // row builds its path.
 const PATH_TO_ROOT = `
@@ -307,6 +315,18 @@ LIMIT $limit`;
   listKeyedNodes(runId: string): Promise<NodeRow[]> {
     return this.client.run('list-keyed-nodes', 'READ', async (tx) => {
       const result = await tx.run(LIST_KEYED_NODES, { runId });
+      return result.records.map((record) => recordToNode(record.get('node')));
+    });
+  }
+
+  listNodesWithPayloads(runId: string, limit: number, after?: SiblingCursor): Promise<NodeRow[]> {
+    const params: Record<string, unknown> = { runId, limit: count(limit) };
+    if (after !== undefined) {
+      params.afterSeq = toInteger(after.seq);
+      params.afterId = after.id;
+    }
+    return this.client.run('list-nodes-with-payloads', 'READ', async (tx) => {
+      const result = await tx.run(listNodesWithPayloadsQuery(after !== undefined), params);
       return result.records.map((record) => recordToNode(record.get('node')));
     });
   }

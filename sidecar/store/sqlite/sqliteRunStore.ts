@@ -318,6 +318,23 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
+  listNodesWithPayloads(runId: string, limit: number, after?: SiblingCursor): Promise<NodeRow[]> {
+    return this.exclusive(() => {
+      // Real nodes always have a seq; placeholders never do.
+      const select = `SELECT ${nodeSummary}, n.input, n.output, n.attributes FROM nodes n WHERE n.run_id = ? AND n.seq IS NOT NULL`;
+      const rows =
+        after === undefined
+          ? this.all<NodeColumns & PayloadColumns>(`${select} ORDER BY n.seq, n.id LIMIT ?`, [runId, count(limit, 'limit')])
+          : this.all<NodeColumns & PayloadColumns>(`${select} AND (n.seq, n.id) > (?, ?) ORDER BY n.seq, n.id LIMIT ?`, [
+              runId,
+              after.seq,
+              after.id,
+              count(limit, 'limit'),
+            ]);
+      return rows.map((row) => rowToNode(row, row));
+    });
+  }
+
   listKeyedNodes(runId: string): Promise<NodeRow[]> {
     return this.exclusive(() => {
       // Like listRunNodes: two index scans, nodes without a seq last.

@@ -23,7 +23,7 @@ describe('CLI usage, help and connection errors', function () {
     assert.equal(stdout, '');
     assert.equal(
       stderr,
-      'runtrail: unknown command "frobnicate": use one of serve, run, runs, show, replay, diff, family, token, demo (see runtrail --help)\n',
+      'runtrail: unknown command "frobnicate": use one of serve, run, runs, show, replay, diff, family, export, import, token, demo (see runtrail --help)\n',
     );
   });
 

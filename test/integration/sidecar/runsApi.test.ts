@@ -386,6 +386,8 @@ for (const kind of storeKinds) {
         doc.paths['/api/nodes/{id}/subtree']?.get?.parameters?.map((p) => p.name),
         ['id', 'depth', 'limit', 'format'],
       );
+      assert.ok(doc.paths['/v1/traces']?.post?.requestBody, 'the OTLP route is documented too');
+      assert.ok(doc.paths['/api/import']?.post, 'bundle import is documented');
     });
   });
 }

@@ -407,6 +407,26 @@ for (const kind of storeKinds) {
         assert.deepEqual(await store.listKeyedNodes('missing'), []);
       });
 
+      it('pages the real nodes of a run with every payload, in seq order (bundle export)', async () => {
+        expectOk(
+          await ingest(store, runId, [
+            aRecord('p-orphan', { parentId: 'p-ghost', seq: 6, attributes: '{"k":[1,{"deep":"ü"}]}', input: 'null' }),
+          ]),
+        );
+        const first = await store.listNodesWithPayloads(runId, 4);
+        assert.deepEqual(ids(first), ['root', 'a', 'b', 'a1'], 'placeholders are left out');
+        assert.equal(first[0]?.input, '"big payload"');
+        assert.equal(first[2]?.error, '{"message":"timeout"}');
+        const last = first[3] as NodeRow;
+        const rest = await store.listNodesWithPayloads(runId, 4, { seq: last.seq as number, id: last.id });
+        assert.deepEqual(ids(rest), ['a2', 'a2x', 'p-orphan']);
+        assert.equal(rest[1]?.output, '"needle in output"');
+        assert.equal(rest[2]?.input, 'null', 'a recorded null is not an absent input');
+        assert.equal(rest[2]?.attributes, '{"k":[1,{"deep":"ü"}]}');
+        assert.equal(rest[2]?.parentId, 'p-ghost');
+        assert.deepEqual(await store.listNodesWithPayloads('missing', 10), []);
+      });
+
       it('returns the path from the root to a node', async () => {
         assert.deepEqual(ids((await store.pathToRoot('a2x')) ?? []), ['root', 'a', 'a2', 'a2x']);
         assert.deepEqual(ids((await store.pathToRoot('root')) ?? []), ['root']);
