@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import { registerBundleCommands } from './bundles/bundleCommands';
 import { RunCodeLens } from './codelens/runCodeLens';
 import type { FeatureServices } from './commands/featureServices';
 import { registerNodeCommands } from './commands/nodeCommands';
@@ -21,8 +22,11 @@ import { type WorkflowsElement, WorkflowsView } from './views/workflowsView';
 export interface FeaturesApi {
   readonly runsProvider: vscode.TreeDataProvider<RunsElement>;
   readonly workflowsProvider: vscode.TreeDataProvider<WorkflowsElement>;
-  /** The run graph panels: what each run's webview reported drawing (`graph/rendered`). */
-  readonly graphPanels: Pick<GraphPanels, 'rendered' | 'onDidRender'>;
+  /**
+   * The run graph panels: what each run's webview reported drawing (`graph/rendered`) and the
+   * last side-by-side diff it computed (`graph/compared`).
+   */
+  readonly graphPanels: Pick<GraphPanels, 'rendered' | 'onDidRender' | 'compared' | 'onDidCompare'>;
 }
 
 /**
@@ -57,6 +61,7 @@ export function registerFeatures(
     ...registerNodeCommands(services),
     ...registerWorkflowCommands(services),
     ...registerReplayCommands(services),
+    ...registerBundleCommands(services),
   );
   return { runsProvider: services.runsView, workflowsProvider: services.workflowsView, graphPanels: services.graphPanels };
 }

@@ -53,6 +53,26 @@ export const webviewNotifications = {
   'graph/rendered': z.strictObject({ runId: Id, nodes: z.number().int().min(0), visible: z.number().int().min(0) }),
   /** Show another run's graph (a replay just started): the extension opens or reveals its panel. */
   'graph/openRun': z.strictObject({ runId: Id }),
+  /**
+   * Side-by-side compare: forward the live changes of this other run too (as `graph/event` with
+   * its `runId`), besides the panel's own; `null` stops. One watched run at a time.
+   */
+  'graph/watch': z.strictObject({ runId: Id.nullable() }),
+  /**
+   * The side-by-side view (re)computed the diff of `a` (left) and `b` (the panel's run): where
+   * they first part (`null`: they match) and the counts. The in-editor tests read the last one.
+   */
+  'graph/compared': z.strictObject({
+    a: Id,
+    b: Id,
+    firstDivergenceKey: z.string().max(4096).nullable(),
+    counts: z.strictObject({
+      added: z.number().int().min(0),
+      removed: z.number().int().min(0),
+      changed: z.number().int().min(0),
+      same: z.number().int().min(0),
+    }),
+  }),
 } as const;
 
 export type WebviewNotificationMethod = keyof typeof webviewNotifications;
@@ -78,11 +98,19 @@ export const extensionNotifications = {
    * webview misses deltas). `error` instead when it could not be loaded (deleted, sidecar down).
    */
   'graph/snapshot': z.union([
-    z.object({ runId: z.string(), run: Run, nodes: z.array(NodeSummary) }),
+    z.object({
+      runId: z.string(),
+      run: Run,
+      nodes: z.array(NodeSummary),
+      /** The run cannot be replayed from here (opened from a bundle file): no Fork here / Take / Compare with. */
+      readOnly: z.boolean().optional(),
+    }),
     z.object({ runId: z.string(), error: z.string() }),
   ]),
-  /** A live change of the panel's run, sent only while the panel is visible. */
+  /** A live change of the panel's run (or of the run it watches), sent only while the panel is visible. */
   'graph/event': z.object({ runId: z.string(), event: GraphEvent }),
+  /** Show this run side by side with `withRunId` (a, the base, on the left; the panel's run on the right). */
+  'graph/compare': z.object({ withRunId: z.string() }),
 } as const;
 
 export type ExtensionNotificationMethod = keyof typeof extensionNotifications;

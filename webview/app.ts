@@ -4,11 +4,14 @@ import type { Host, HostEvent, ViewState } from './host';
 import { renderedEvent } from './hosts/vscodeHost';
 import { expandTo, initialCollapsed } from './model/collapse';
 import { DeltaQueue } from './model/deltaQueue';
-import { type DiffView, defaultAgainst, diffSummary, diffView } from './model/diffMode';
+import { defaultAgainst, diffSummary, diffView } from './model/diffMode';
 import { type Layout, layoutGraph, type Orientation } from './model/layout';
 import { RunGraph } from './model/runGraph';
 import { searchNodes, stepMatch } from './model/search';
+import { compareTitle, counterpart, pairRuns, type Side, type SideBySide } from './model/sideBySide';
+import { Throttle } from './model/throttle';
 import { GraphCanvas } from './render/graphCanvas';
+import { ComparePane } from './ui/comparePane';
 import { describe, Inspector } from './ui/inspector';
 import { TimelineBar } from './ui/timelineBar';
 import { button, textField } from './ui/toolkit';
@@ -44,10 +47,49 @@ export interface GraphHook {
         readonly removed: readonly string[];
       }
     | undefined;
+  /**
+   * Side-by-side compare: a (left) and b (this run, right), each pane's counts and selection,
+   * the counts and first divergence of the last computation, and how many computations there were.
+   */
+  readonly compare:
+    | {
+        readonly a: string;
+        readonly b: string;
+        readonly aNodeCount: number;
+        readonly aVisibleCount: number;
+        readonly bNodeCount: number;
+        readonly bVisibleCount: number;
+        readonly aSelectedId: string | undefined;
+        readonly bSelectedId: string | undefined;
+        /** The side the selection was made on (the inspector shows that node). */
+        readonly selectedSide: Side | undefined;
+        readonly counts: { readonly added: number; readonly removed: number; readonly changed: number; readonly same: number } | undefined;
+        readonly firstDivergence: string | null | undefined;
+        readonly firstDivergenceNodeIds: { readonly a: string | null; readonly b: string | null } | undefined;
+        readonly computations: number;
+        readonly aZoom: { readonly x: number; readonly y: number; readonly k: number };
+        readonly aCollapsed: readonly string[];
+      }
+    | undefined;
+  /** The snapshot said the run is read-only (opened from a bundle): no Fork here / Take / Compare with. */
+  readonly readOnly: boolean;
   /** The run the last Fork here / Take … started (the page then opens it). */
   readonly replayStarted: string | undefined;
   /** Page coordinates of a node's centre (to click it), or undefined when it is not drawn. */
   screenPosition(id: string): { x: number; y: number } | undefined;
+  /** The same in the compare pane of run a. */
+  screenPositionA(id: string): { x: number; y: number } | undefined;
+}
+
+/** What side-by-side mode holds: the pane of run a, the last diff, the paced recomputation. */
+interface CompareState {
+  readonly against: string;
+  readonly pane: ComparePane;
+  readonly throttle: Throttle;
+  view: SideBySide | undefined;
+  computations: number;
+  /** Where the selection was made; the other side holds its counterpart. */
+  side: Side | undefined;
 }
 
 const decisionFetchLimit = 200;
@@ -85,9 +127,13 @@ export class GraphApp {
   private decisionsFetched = new Set<string>();
   /** Until the user pans, zooms or selects, the graph keeps fitting itself as it grows. */
   private autoFit = true;
-  private diff: DiffView | undefined;
+  private compareState: CompareState | undefined;
   private replayStarted: string | undefined;
+  private readOnly = false;
   private readonly diffBar = document.createElement('div');
+  private readonly compareButton = document.createElement('span');
+  private panes!: HTMLElement;
+  private readonly bLabel = document.createElement('div');
 
   constructor(
     private readonly host: Host,
@@ -107,6 +153,7 @@ export class GraphApp {
       return;
     }
     this.graph = new RunGraph(snapshot.run, snapshot.nodes);
+    this.readOnly = snapshot.readOnly === true;
     this.orientation = state?.orientation ?? 'top-down';
     this.collapsed = state?.collapsed !== undefined ? new Set(state.collapsed) : initialCollapsed(this.graph);
     this.selected = state?.selectedNodeId !== undefined && this.graph.get(state.selectedNodeId) ? state.selectedNodeId : undefined;
@@ -118,14 +165,23 @@ export class GraphApp {
     } else this.canvas.fit(true);
     if (this.selected !== undefined) this.select(this.selected, false);
     this.unsubscribe = this.host.subscribe(this.runId, (event) => this.onHostEvent(event));
+    if (state?.compareWith !== undefined && !this.readOnly) this.showCompare(state.compareWith);
+    this.host.onCompareRequest((withRunId) => {
+      if (!this.readOnly) this.showCompare(withRunId);
+    });
     this.fetchDecisions([...this.graph.all()].filter((node) => node.kind === 'decision').map((node) => node.id));
-    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.canvas.refreshPalette());
+    const refresh = () => {
+      this.canvas.refreshPalette();
+      this.compareState?.pane.refreshPalette();
+    };
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', refresh);
     // VS Code switches themes by changing the body class.
-    new MutationObserver(() => this.canvas.refreshPalette()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    new MutationObserver(refresh).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   }
 
   dispose(): void {
     this.unsubscribe?.();
+    this.exitCompare();
   }
 
   readonly hook: GraphHook = (() => {
@@ -175,15 +231,41 @@ export class GraphApp {
         return app.firstPaintMs;
       },
       get diff() {
-        const diff = app.diff;
+        const diff = app.compareState?.view;
         if (diff === undefined) return undefined;
         return {
-          against: diff.against,
+          against: diff.a,
           counts: { ...diff.counts },
           firstDivergence: diff.firstDivergence?.key ?? null,
-          firstDivergenceNodeId: diff.firstDivergence?.nodeId ?? null,
+          firstDivergenceNodeId: diff.firstDivergence?.b ?? null,
           removed: diff.removed.map((entry) => entry.key),
         };
+      },
+      get compare() {
+        const state = app.compareState;
+        if (state === undefined) return undefined;
+        const view = state.view;
+        return {
+          a: state.against,
+          b: app.runId,
+          aNodeCount: state.pane.graph?.size ?? 0,
+          aVisibleCount: state.pane.visibleCount,
+          bNodeCount: app.graph?.size ?? 0,
+          bVisibleCount: app.visibleCount,
+          aSelectedId: state.pane.selected,
+          bSelectedId: app.selected,
+          selectedSide: state.side,
+          counts: view === undefined ? undefined : { ...view.counts },
+          firstDivergence: view === undefined ? undefined : (view.firstDivergence?.key ?? null),
+          firstDivergenceNodeIds:
+            view === undefined ? undefined : { a: view.firstDivergence?.a ?? null, b: view.firstDivergence?.b ?? null },
+          computations: state.computations,
+          aZoom: state.pane.view,
+          aCollapsed: [...state.pane.collapsed],
+        };
+      },
+      get readOnly() {
+        return app.readOnly;
       },
       get replayStarted() {
         return app.replayStarted;
@@ -194,6 +276,9 @@ export class GraphApp {
         const rect = app.canvas.canvas.getBoundingClientRect();
         const { x, y, k } = app.canvas.view;
         return { x: rect.left + x + (placed.x + 100) * k, y: rect.top + y + (placed.y + 20) * k };
+      },
+      screenPositionA(id: string) {
+        return app.compareState?.pane.screenPosition(id);
       },
     };
   })();
@@ -237,8 +322,12 @@ export class GraphApp {
         onClick: () => this.setCollapsed(initialCollapsed(this.graph, 200, 200)),
       }),
       button('Orientation', { title: 'Top-down / left-right (O)', onClick: () => this.toggleOrientation() }),
-      button('Compare with…', { title: 'Compare with another run (diff mode)', onClick: () => this.showCompare() }),
+      this.compareButton,
     );
+    this.compareButton.append(
+      button('Compare with…', { title: 'Compare with another run, side by side', onClick: () => this.showCompare() }),
+    );
+    this.compareButton.hidden = this.readOnly;
     this.banner.className = 'rt-banner';
     this.banner.hidden = true;
     const main = div('rt-main');
@@ -246,14 +335,18 @@ export class GraphApp {
     this.graphHost.dataset.testid = 'graph';
     this.announcer.className = 'rt-sr';
     this.announcer.setAttribute('aria-live', 'polite');
-    this.graphHost.append(this.announcer);
+    this.bLabel.className = 'rt-pane-label rt-b-label';
+    this.graphHost.append(this.announcer, this.bLabel);
     this.inspector = new Inspector(this.host, (id, node) => this.learnDecision(id, node), {
       replay: (request, what) => this.replay(request, what),
-      changeOf: (id) => this.diff?.byNode.get(id),
+      canReplay: () => !this.readOnly,
+      changeOf: (id) => this.compareState?.view?.entries.b.get(id) ?? this.compareState?.view?.entries.a.get(id),
     });
     const splitter = div('rt-splitter');
     this.dragSplitter(splitter, main);
-    main.append(this.graphHost, splitter, this.inspector.element);
+    this.panes = div('rt-panes');
+    this.panes.append(this.graphHost);
+    main.append(this.panes, splitter, this.inspector.element);
     this.timeline = new TimelineBar(this.graph, () => this.redraw());
     const top = document.createElement('div');
     this.diffBar.className = 'rt-diffbar';
@@ -276,6 +369,9 @@ export class GraphApp {
       if ((event.ctrlKey || event.metaKey) && event.key === 'f') {
         event.preventDefault();
         search.focus();
+      } else if (event.key === 'Escape' && this.compareState !== undefined && !isTextEntry(event.target)) {
+        event.preventDefault();
+        this.exitCompare();
       } else if (event.key === 'F3') {
         event.preventDefault();
         this.stepMatch(event.shiftKey ? -1 : 1);
@@ -363,8 +459,9 @@ export class GraphApp {
       matches: new Set(this.matches),
       currentMatch: this.matches[this.matchIndex],
       timeline: this.timeline.visible(),
-      changes: this.diff?.changes,
-      firstDivergence: this.diff?.firstDivergence?.nodeId ?? undefined,
+      changes: this.compareState?.view?.changes.b,
+      firstDivergence: this.compareState?.view?.firstDivergence?.b ?? undefined,
+      side: 'b',
     });
   }
 
@@ -399,6 +496,7 @@ export class GraphApp {
         if (event.run.id === this.runId) {
           this.graph.run = event.run;
           this.renderHeader();
+          this.compareState?.throttle.request();
         }
         return;
       case 'deleted':
@@ -426,6 +524,7 @@ export class GraphApp {
     if (result.newDecisions.length > 0) this.fetchDecisions(result.newDecisions);
     if (result.structural) this.scheduleLayout();
     else this.redraw();
+    this.compareState?.throttle.request();
   }
 
   /** Changes were missed: a fresh snapshot, keeping zoom, selection and collapsed state. */
@@ -438,6 +537,9 @@ export class GraphApp {
       this.timeline.rebuild(this.graph);
       this.renderHeader();
       this.relayout();
+      // The host reloads after missing changes: a's pane may have missed them too.
+      void this.compareState?.pane.reload();
+      this.compareState?.throttle.request();
     } catch (cause) {
       this.showBanner(`Could not reload the run: ${describe(cause)}`);
     }
@@ -474,11 +576,12 @@ export class GraphApp {
 
   // ---- replay and compare (issue 8) -------------------------------------------------------------
 
-  /** Fork here / Take …: start the replay, then open the new run as it starts. */
+  /** Fork here / Take …: start the replay (of the run whose node is inspected), then open the new run as it starts. */
   private async replay(request: ReplayRequest, what: string): Promise<void> {
+    const runId = this.compareState?.side === 'a' ? this.compareState.against : this.runId;
     this.showBanner(`Starting ${what}…`);
     try {
-      const run = await this.host.replay(this.runId, request);
+      const run = await this.host.replay(runId, request);
       this.replayStarted = run.id;
       this.showBanner(`Started ${what}: run ${run.id}.`);
       this.host.openRun(run.id);
@@ -487,66 +590,222 @@ export class GraphApp {
     }
   }
 
-  /** The compare row: which run to compare with (the replayed run by default), or leave diff mode. */
-  private showCompare(): void {
+  /**
+   * The compare row: which run to compare with (the replayed run by default), then run a (left)
+   * and this run b (right) side by side. `against` given (the command, a restored view) compares at once.
+   */
+  private showCompare(against?: string): void {
+    if (this.readOnly) return;
     this.diffBar.hidden = false;
-    if (this.diffBar.childElementCount > 0) return;
-    const field = textField('Run id to compare with', () => {});
-    field.dataset.testid = 'compare-with';
-    field.value = defaultAgainst(this.graph.run);
-    const summary = document.createElement('span');
-    summary.className = 'rt-status';
-    summary.dataset.testid = 'diff-summary';
-    summary.setAttribute('aria-live', 'polite');
-    const removed = document.createElement('ul');
-    removed.className = 'rt-diff-removed';
-    removed.dataset.testid = 'diff-removed';
-    const run = () => void this.compare(field.value.trim(), summary, removed);
-    field.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') run();
-    });
-    this.diffBar.append(
-      document.createTextNode('Compare with '),
-      field,
-      button('Compare', { title: 'Compare: colour this run by how it differs from that one', onClick: run }),
-      button('Exit compare', { title: 'Exit compare (leave diff mode)', onClick: () => this.exitCompare() }),
-      summary,
-      removed,
-    );
-    if (field.value !== '') run();
+    if (this.diffBar.childElementCount === 0) {
+      const field = textField('Run id to compare with', () => {});
+      field.dataset.testid = 'compare-with';
+      field.value = defaultAgainst(this.graph.run);
+      const header = document.createElement('strong');
+      header.className = 'rt-compare-title';
+      header.dataset.testid = 'compare-header';
+      const summary = document.createElement('span');
+      summary.className = 'rt-status';
+      summary.dataset.testid = 'diff-summary';
+      summary.setAttribute('aria-live', 'polite');
+      const run = () => void this.enterCompare(field.value.trim());
+      field.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') run();
+      });
+      this.diffBar.append(
+        document.createTextNode('Compare with '),
+        field,
+        button('Compare', { title: 'Compare: show that run (a, left) beside this one (b, right)', onClick: run }),
+        button('Exit compare', { title: 'Exit compare (Esc): back to the single graph', onClick: () => this.exitCompare() }),
+        header,
+        summary,
+      );
+    }
+    const field = this.diffBar.querySelector<HTMLInputElement>('[data-testid=compare-with]');
+    if (against !== undefined && field !== null) field.value = against;
+    const value = against ?? field?.value.trim() ?? '';
+    if (value !== '') void this.enterCompare(value);
   }
 
-  private async compare(against: string, summary: HTMLElement, removed: HTMLElement): Promise<void> {
+  private part<T extends HTMLElement>(testid: string): T | undefined {
+    return this.diffBar.querySelector<T>(`[data-testid=${testid}]`) ?? undefined;
+  }
+
+  /** Opens run a in the left pane and computes the diff; entering again with another run replaces it. */
+  private async enterCompare(against: string): Promise<void> {
+    const summary = this.part('diff-summary');
     if (against === '') {
-      summary.textContent = 'Enter the id of a run to compare with.';
+      if (summary) summary.textContent = 'Enter the id of a run to compare with.';
       return;
     }
-    summary.textContent = `Comparing with ${against}…`;
+    if (against === this.runId) {
+      if (summary) summary.textContent = 'That is this run: enter the id of another run.';
+      return;
+    }
+    if (this.compareState?.against === against) return;
+    this.leaveCompare();
+    if (summary) summary.textContent = `Comparing with ${against}…`;
+    const pane = new ComparePane(this.host, against, this.orientation, {
+      select: (id) => this.selectPaired('a', id, false),
+      changed: () => state.throttle.request(),
+      failed: (message) => this.showBanner(message),
+    });
+    const state: CompareState = {
+      against,
+      pane,
+      throttle: new Throttle(() => this.recompute(state)),
+      view: undefined,
+      computations: 0,
+      side: undefined,
+    };
+    this.compareState = state;
+    this.panes.prepend(pane.element);
+    this.panes.classList.add('rt-comparing');
+    this.graphHost.classList.add('rt-pane-b');
+    this.saveState();
     try {
-      this.diff = diffView(await this.host.diff(against, this.runId));
+      await pane.load();
     } catch (cause) {
-      summary.textContent = `Could not compare with ${against}: ${describe(cause)}`;
+      if (this.compareState !== state) return;
+      this.leaveCompare();
+      if (summary) summary.textContent = `Could not compare with ${against}: ${describe(cause)}`;
       return;
     }
-    summary.textContent = diffSummary(this.diff);
-    removed.replaceChildren(
-      ...this.diff.removed.map((entry) => {
-        const item = document.createElement('li');
-        item.textContent = `removed: ${entry.a?.kind ?? ''} ${entry.a?.name ?? ''} (${entry.key})`;
-        return item;
-      }),
-    );
-    const first = this.diff.firstDivergence?.nodeId;
-    if (first !== null && first !== undefined && this.graph.get(first) !== undefined) this.select(first, true);
-    else this.redraw();
+    if (this.compareState !== state) return;
+    this.renderCompareHeader();
+    state.throttle.request();
   }
 
+  /** One computation of the diff (paced by the state's Throttle): tints both panes, reports it. */
+  private async recompute(state: CompareState): Promise<void> {
+    let diff: Awaited<ReturnType<Host['diff']>>;
+    try {
+      diff = await this.host.diff(state.against, this.runId);
+    } catch (cause) {
+      const summary = this.part('diff-summary');
+      if (this.compareState === state && summary) summary.textContent = `Could not compare with ${state.against}: ${describe(cause)}`;
+      return;
+    }
+    if (this.compareState !== state) return;
+    const first = state.view === undefined;
+    const selectedBefore = state.side === 'a' ? state.pane.selected : this.selected;
+    const entryBefore =
+      selectedBefore === undefined || state.side === undefined ? undefined : state.view?.entries[state.side].get(selectedBefore);
+    const view = pairRuns(diff);
+    state.view = view;
+    state.computations++;
+    const summary = this.part('diff-summary');
+    if (summary) summary.textContent = diffSummary(diffView(diff));
+    this.renderCompareHeader();
+    state.pane.setDiff(view.changes.a, view.firstDivergence?.a ?? undefined);
+    this.host.compared({ a: view.a, b: view.b, firstDivergenceKey: view.firstDivergence?.key ?? null, counts: { ...view.counts } });
+    const divergence = view.firstDivergence;
+    if (first && divergence !== null) {
+      // Both sides scroll to where the runs part; the side that has the node is inspected.
+      if (divergence.b !== null && this.graph.get(divergence.b) !== undefined) this.selectPaired('b', divergence.b, true);
+      else if (divergence.a !== null) this.selectPaired('a', divergence.a, true);
+      return;
+    }
+    // A live recomputation: the selection, zoom and collapsed state stay; the inspector is redone
+    // only when the selected node's entry changed (its a:/b: or its counterpart).
+    const side = state.side;
+    const entryAfter = selectedBefore === undefined || side === undefined ? undefined : view.entries[side].get(selectedBefore);
+    if (selectedBefore !== undefined && side !== undefined && JSON.stringify(entryBefore) !== JSON.stringify(entryAfter)) {
+      if (side === 'b') state.pane.select(counterpart(view, 'b', selectedBefore) ?? state.pane.selected, false);
+      else this.selectOnly(counterpart(view, 'a', selectedBefore) ?? this.selected, false);
+      this.inspectPaired(side, selectedBefore);
+    } else this.redraw();
+  }
+
+  private renderCompareHeader(): void {
+    const state = this.compareState;
+    const header = this.part('compare-header');
+    if (state === undefined || header === undefined) return;
+    const a = state.pane.run;
+    const b = this.graph.run;
+    this.bLabel.textContent = `b · ${b.workflow} · ${b.id} · ${b.status} · ${this.graph.size} nodes`;
+    header.textContent = compareTitle({ id: state.against, status: a?.status ?? '…' }, { id: this.runId, status: this.graph.run.status });
+  }
+
+  /**
+   * Selects a node on one side and its counterpart (same key) on the other; the inspector shows
+   * the node clicked with its a:/b: output diff. `reveal` scrolls both panes to their node.
+   */
+  private selectPaired(side: Side, id: string | undefined, reveal: boolean): void {
+    const state = this.compareState;
+    if (state === undefined) {
+      if (id === undefined) this.clearSelection();
+      else this.select(id, reveal);
+      return;
+    }
+    if (id === undefined) {
+      state.side = undefined;
+      state.pane.select(undefined, false);
+      this.clearSelection();
+      return;
+    }
+    const other = state.view === undefined ? undefined : counterpart(state.view, side, id);
+    state.side = side;
+    if (side === 'a') {
+      state.pane.select(id, reveal);
+      this.selectOnly(other, reveal || other !== undefined);
+    } else {
+      this.selectOnly(id, reveal);
+      state.pane.select(other, reveal || other !== undefined);
+    }
+    this.inspectPaired(side, id);
+  }
+
+  /** b's selection without touching the inspector (the paired selection decides what it shows). */
+  private selectOnly(id: string | undefined, reveal: boolean): void {
+    if (id === undefined || this.graph.get(id) === undefined) {
+      this.selected = undefined;
+      this.redraw();
+      this.saveState();
+      return;
+    }
+    if (expandTo(this.graph, this.collapsed, id)) this.relayout();
+    this.selected = id;
+    if (reveal) {
+      this.autoFit = false;
+      this.canvas.reveal(id);
+    }
+    this.redraw();
+    this.saveState();
+  }
+
+  private inspectPaired(side: Side, id: string): void {
+    const node = side === 'a' ? this.compareState?.pane.get(id) : this.graph.get(id);
+    if (node === undefined) return;
+    this.announcer.textContent = `${side}: ${node.kind} ${node.name ?? node.id}, ${node.status}`;
+    void this.inspector.show(node, side === 'b' ? this.graph.decisions.get(id) : this.compareState?.pane.graph?.decisions.get(id));
+    this.redraw();
+  }
+
+  /** Esc / Exit compare: back to the single graph of this run, keeping its selection and zoom. */
   private exitCompare(): void {
-    this.diff = undefined;
+    const wasOnA = this.compareState?.side === 'a';
+    this.leaveCompare();
     this.diffBar.hidden = true;
     this.diffBar.replaceChildren();
+    this.saveState();
     if (this.selected !== undefined) this.select(this.selected, false);
-    else this.redraw();
+    else {
+      if (wasOnA) this.inspector.showEmpty();
+      this.redraw();
+    }
+  }
+
+  private leaveCompare(): void {
+    const state = this.compareState;
+    if (state === undefined) return;
+    this.compareState = undefined;
+    state.throttle.stop();
+    state.pane.dispose();
+    this.panes.classList.remove('rt-comparing');
+    this.graphHost.classList.remove('rt-pane-b');
+    const header = this.part('compare-header');
+    if (header) header.textContent = '';
   }
 
   // ---- selection, collapse, search, keys -------------------------------------------------------
@@ -554,6 +813,10 @@ export class GraphApp {
   private select(id: string, reveal = true): void {
     const node = this.graph.get(id);
     if (node === undefined) return;
+    if (this.compareState !== undefined) {
+      this.selectPaired('b', id, reveal);
+      return;
+    }
     if (expandTo(this.graph, this.collapsed, id)) this.relayout();
     this.selected = id;
     if (reveal) {
@@ -567,6 +830,10 @@ export class GraphApp {
   }
 
   private clearSelection(): void {
+    if (this.compareState !== undefined) {
+      this.compareState.side = undefined;
+      this.compareState.pane.select(undefined, false);
+    }
     this.selected = undefined;
     this.inspector.showEmpty();
     this.redraw();
@@ -592,6 +859,7 @@ export class GraphApp {
     this.orientation = this.orientation === 'top-down' ? 'left-right' : 'top-down';
     this.relayout();
     this.canvas.fit(true);
+    this.compareState?.pane.setOrientation(this.orientation);
     this.saveState();
   }
 
@@ -666,10 +934,12 @@ export class GraphApp {
         if (current !== undefined) this.toggle(current);
         return;
       case 'Escape':
-        this.clearSelection();
+        // Handled on the document while comparing (Esc leaves compare).
+        if (this.compareState === undefined) this.clearSelection();
         return;
       case 'f':
         this.canvas.fit();
+        this.compareState?.pane.fit();
         return;
       case 'o':
         this.toggleOrientation();
@@ -694,10 +964,19 @@ export class GraphApp {
         collapsed: [...this.collapsed],
         zoom: { ...this.canvas.view },
         orientation: this.orientation,
+        ...(this.compareState === undefined ? {} : { compareWith: this.compareState.against }),
       };
       this.host.setState(state);
     }, 300);
   }
+}
+
+/** Esc in the search or compare field belongs to the field. */
+function isTextEntry(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return (
+    target.isContentEditable || target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName.startsWith('VSCODE-TEXT')
+  );
 }
 
 function div(className: string): HTMLElement {

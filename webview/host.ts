@@ -37,11 +37,28 @@ export interface Host {
   diff(a: string, b: string): Promise<RunDiff>;
   /** Shows another run's graph: VS Code opens (or reveals) its panel; the browser navigates to it. */
   openRun(runId: string): void;
+  /**
+   * Calls `listener` when the host asks to show the run side by side with another (VS Code's
+   * "Compare Runs Side by Side…" command; the browser never does). Returns the unsubscribe.
+   */
+  onCompareRequest(listener: (withRunId: string) => void): () => void;
+  /** The side-by-side view (re)computed its diff (VS Code forwards it to the extension's tests). */
+  compared(report: CompareReport): void;
+}
+
+/** One computation of the side-by-side diff, as `graph/compared` carries it. */
+export interface CompareReport {
+  readonly a: string;
+  readonly b: string;
+  readonly firstDivergenceKey: string | null;
+  readonly counts: { readonly added: number; readonly removed: number; readonly changed: number; readonly same: number };
 }
 
 export interface RunSnapshot {
   readonly run: Run;
   readonly nodes: readonly NodeSummary[];
+  /** Not replayable from this view (a run opened from a bundle file): no Fork here / Take / Compare with. */
+  readonly readOnly?: boolean;
 }
 
 /** A node upsert as `GET /api/events` sends it: only the fields the record carried. */
@@ -67,4 +84,6 @@ export interface ViewState {
   readonly collapsed?: readonly string[];
   readonly zoom?: { readonly x: number; readonly y: number; readonly k: number };
   readonly orientation?: 'top-down' | 'left-right';
+  /** Side by side with this run (a) when the view was left; restored on reload. */
+  readonly compareWith?: string;
 }

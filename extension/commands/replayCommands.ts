@@ -2,11 +2,13 @@ import * as vscode from 'vscode';
 import type { ReplayRequest, RunFamily } from '../../protocol/replay';
 import type { Run } from '../../protocol/runs';
 import { DiffDocumentProvider } from '../documents/diffDocumentProvider';
+import { askToRunCommand } from '../replay/commandConsentPrompt';
 import { compareCandidates, compareOrder, decisionOptions, isDecision } from '../replay/replayChoices';
 import { replayWithConsent } from '../replay/replayConsent';
 import { branchChoices, familyPicks, newestOther } from '../replay/runFamily';
 import { errorText, formatDuration, formatStartTime, runDescription, shortId } from '../views/format';
 import { type NodeRef, nodeRefOf, runIdOf } from './commandArgs';
+import { compareSideBySide } from './compareSideBySide';
 import type { FeatureServices } from './featureServices';
 import { reportError } from './reportError';
 import { pickRun } from './runCommands';
@@ -16,8 +18,9 @@ import { readyApi } from './sidecarReady';
 /**
  * Replay, fork and compare (DESIGN.md "Runner, replay, fork, decisions"): replay a finished run,
  * fork it at a node, take another option at a decision, and compare two runs node by node. The
- * replays resolve to the new run once it started (undefined when cancelled or refused); while it
- * runs a notification follows it, and when it ends "Compare" opens the comparison with the original.
+ * replays resolve to the new run once it started (undefined when cancelled or refused), revealed in
+ * the Runs view with its graph open; while it runs a notification follows it, and when it ends it
+ * offers the comparison with the original, side by side in the graph or as a text diff.
  */
 export function registerReplayCommands(services: FeatureServices): vscode.Disposable[] {
   const { output } = services;
@@ -71,6 +74,13 @@ export function registerReplayCommands(services: FeatureServices): vscode.Dispos
       guarded(
         () => 'Could not compare runs',
         async (arg?: unknown, other?: unknown) => compare(services, arg, other),
+      ),
+    ),
+    vscode.commands.registerCommand(
+      'runtrail.compareSideBySide',
+      guarded(
+        () => 'Could not compare runs side by side',
+        async (first?: unknown, second?: unknown) => compareSideBySide(services, first, second),
       ),
     ),
     vscode.commands.registerCommand(
@@ -184,7 +194,7 @@ async function replay(services: FeatureServices, runId: string, request: ReplayR
     return undefined;
   }
   const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${title}…` }, () =>
-    replayWithConsent(api, runId, request),
+    replayWithConsent(api, runId, request, askToRunCommand),
   );
   if (run === undefined) return undefined;
   services.output.info(`${title}: run ${run.id}`);
@@ -193,11 +203,13 @@ async function replay(services: FeatureServices, runId: string, request: ReplayR
   } catch (error) {
     services.output.debug(`Could not reveal run ${run.id}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  // The new run opens as it starts: its graph grows live beside the code.
+  await vscode.commands.executeCommand('runtrail.graph.open', { runId: run.id });
   void followReplay(services, original, run);
   return run;
 }
 
-/** A cancellable notification while the replay runs, then how it ended with "Compare" and "Show Run". */
+/** A cancellable notification while the replay runs, then how it ended, offering the comparison (graph or text) and the run. */
 async function followReplay(services: FeatureServices, original: Run, started: Run): Promise<void> {
   const ended = await vscode.window.withProgress(
     {
@@ -216,18 +228,21 @@ async function followReplay(services: FeatureServices, original: Run, started: R
     },
   );
   if (!ended) return;
-  const compare = 'Compare';
+  const compare = 'Compare Side by Side';
+  const text = 'Text Diff';
   const show = 'Show Run';
   const what = `The ${ended.forkedFromNode ? 'fork' : 'replay'} of run ${shortId(original.id)} (run ${shortId(ended.id)})`;
   const choice =
     ended.status === 'error'
-      ? await vscode.window.showErrorMessage(`${what} failed${ended.error ? `: ${errorText(ended.error)}` : ''}.`, compare, show)
+      ? await vscode.window.showErrorMessage(`${what} failed${ended.error ? `: ${errorText(ended.error)}` : ''}.`, compare, text, show)
       : await vscode.window.showInformationMessage(
           `${what} ${ended.status === 'ok' ? 'finished' : ended.status}${ended.durationMs === null ? '' : ` in ${formatDuration(ended.durationMs)}`}.`,
           compare,
+          text,
           show,
         );
-  if (choice === compare) await vscode.commands.executeCommand('runtrail.runs.compare', original.id, ended.id);
+  if (choice === compare) await vscode.commands.executeCommand('runtrail.compareSideBySide', original.id, ended.id);
+  else if (choice === text) await vscode.commands.executeCommand('runtrail.runs.compare', original.id, ended.id);
   else if (choice === show) await services.runsView.revealRun(ended.id, { focus: true });
 }
 

@@ -10,10 +10,12 @@ import {
   graphRequests,
   isGraphRequestMethod,
   isWebviewNotificationMethod,
+  type NotificationParams,
   type ToWebview,
   webviewNotifications,
 } from '../../protocol/webviewMessages';
 import { describeError } from '../commands/userErrors';
+import { type AskToRunCommand, replayWithConsent } from '../replay/replayConsent';
 import { type RuntrailApi, SidecarRequestError, SidecarUnavailableError } from '../services';
 
 export interface RenderedCounts {
@@ -21,11 +23,20 @@ export interface RenderedCounts {
   readonly visible: number;
 }
 
+/** One computation of the side-by-side diff the webview reported (`graph/compared`). */
+export type ComparedReport = NotificationParams<'graph/compared'>;
+
+/** What a panel reads its run through: the run source seam (sidecar or bundle file). */
+export type GraphRunSource = Pick<RuntrailApi, 'tree' | 'node' | 'listRuns' | 'replayRun' | 'diffRuns'>;
+
 /** What one panel's session needs; the panel (graphPanel.ts) wires these to vscode. */
 export interface GraphSessionDeps {
   readonly runId: string;
-  /** The sidecar's REST API; throws SidecarUnavailableError when it is not running. */
-  api(): RuntrailApi;
+  /**
+   * Where the run comes from: the sidecar's REST API (throws SidecarUnavailableError when it is not
+   * running), or a bundle file opened without importing it (extension/bundles/bundleRunSource.ts).
+   */
+  api(): GraphRunSource;
   /** Opens the node's source in an editor; false when it could not (the navigator told the user why). */
   revealSource(node: Node, run: Run | undefined): Promise<boolean>;
   /** Posts to the webview (`webview.postMessage`). */
@@ -36,6 +47,14 @@ export interface GraphSessionDeps {
   rendered?(counts: RenderedCounts): void;
   /** The webview asked to show another run (a replay it started): open or reveal its panel. */
   openRun?(runId: string): void;
+  /** The webview compares side by side: forward this run's live changes too (null: stop). */
+  watch?(runId: string | null): void;
+  /** The side-by-side view computed a diff. */
+  compared?(report: ComparedReport): void;
+  /** Asks the user before replaying a command runtrail.json does not declare (without it: declined). */
+  askToRunCommand?: AskToRunCommand;
+  /** Whether the run is read-only here (opened from a bundle file): told to the page in the snapshot. */
+  readOnly?(): boolean;
   warn?(message: string): void;
 }
 
@@ -50,7 +69,9 @@ export class GraphSession {
   private ready = false;
   private run: Run | undefined;
   private loading = 0;
-  private heldBack: GraphEvent[] = [];
+  private heldBack: Array<{ runId: string; event: GraphEvent }> = [];
+  /** A `graph/compare` for a page that has not taken its snapshot yet: sent right after it. */
+  private pendingCompare: string | undefined;
   /** A change happened while the panel was hidden: send a snapshot when it is shown. */
   private stale = false;
   private disposed = false;
@@ -83,6 +104,8 @@ export class GraphSession {
       const params = webviewNotifications[envelope.method].safeParse(envelope.params ?? {});
       if (!params.success) return;
       if (envelope.method === 'graph/ready') {
+        // A fresh page watches nothing yet (it asks again when it restores a comparison).
+        this.deps.watch?.(null);
         this.ready = true;
         await this.sendSnapshot();
       } else if (envelope.method === 'graph/rendered') {
@@ -90,6 +113,12 @@ export class GraphSession {
         if (runId === this.runId) this.deps.rendered?.({ nodes, visible });
       } else if (envelope.method === 'graph/openRun') {
         this.deps.openRun?.((params.data as { runId: string }).runId);
+      } else if (envelope.method === 'graph/watch') {
+        const watched = (params.data as { runId: string | null }).runId;
+        this.deps.watch?.(watched === this.runId ? null : watched);
+      } else if (envelope.method === 'graph/compared') {
+        const report = params.data as ComparedReport;
+        if (report.b === this.runId) this.deps.compared?.(report);
       }
       return;
     }
@@ -117,16 +146,28 @@ export class GraphSession {
     }
   }
 
-  /** A live change of this panel's run (the caller filters by run id). */
-  event(event: GraphEvent): void {
-    if (event.type === 'run') this.run = event.run;
+  /**
+   * A live change of this panel's run, or (with `runId`) of the run it compares with (the caller
+   * filters by run id).
+   */
+  event(event: GraphEvent, runId: string = this.runId): void {
+    if (event.type === 'run' && runId === this.runId) this.run = event.run;
     if (!this.ready) return;
     if (!this.deps.visible()) {
       this.stale = true;
       return;
     }
-    if (this.loading > 0) this.heldBack.push(event);
-    else this.notify({ type: 'notify', method: 'graph/event', params: { runId: this.runId, event } });
+    if (this.loading > 0) this.heldBack.push({ runId, event });
+    else this.notify({ type: 'notify', method: 'graph/event', params: { runId, event } });
+  }
+
+  /**
+   * Show the run side by side with `withRunId` (the page's run on the right). A page that is not
+   * ready (just opened, or hidden) gets it right after its next snapshot.
+   */
+  compare(withRunId: string): void {
+    if (this.ready && this.loading === 0) this.notify({ type: 'notify', method: 'graph/compare', params: { withRunId } });
+    else this.pendingCompare = withRunId;
   }
 
   /** Events were missed (history trimmed, sidecar restarted): send a fresh snapshot. */
@@ -152,7 +193,12 @@ export class GraphSession {
     try {
       const flat = await this.deps.api().tree(this.runId);
       this.run = flat.run;
-      snapshot = { type: 'notify', method: 'graph/snapshot', params: { runId: this.runId, run: flat.run, nodes: flat.nodes } };
+      const readOnly = this.deps.readOnly?.() === true;
+      snapshot = {
+        type: 'notify',
+        method: 'graph/snapshot',
+        params: { runId: this.runId, run: flat.run, nodes: flat.nodes, ...(readOnly ? { readOnly } : {}) },
+      };
     } catch (error) {
       const message =
         error instanceof SidecarRequestError && error.status === 404
@@ -168,7 +214,10 @@ export class GraphSession {
     if (this.loading === 0) {
       const held = this.heldBack;
       this.heldBack = [];
-      for (const event of held) this.notify({ type: 'notify', method: 'graph/event', params: { runId: this.runId, event } });
+      for (const { runId, event } of held) this.notify({ type: 'notify', method: 'graph/event', params: { runId, event } });
+      const compare = this.pendingCompare;
+      this.pendingCompare = undefined;
+      if (compare !== undefined) this.notify({ type: 'notify', method: 'graph/compare', params: { withRunId: compare } });
     }
   }
 
@@ -190,7 +239,9 @@ export class GraphSession {
       }
       case 'graph/replay': {
         const { runId, request } = params as unknown as GraphRequestParams<'graph/replay'>;
-        return (await api.replayRun(runId, request)) as GraphRequestResult<M>;
+        const run = await replayWithConsent(api, runId, request, this.deps.askToRunCommand ?? (async () => false));
+        if (run === undefined) throw new Error('The replay was not started: running its command was declined.');
+        return run as GraphRequestResult<M>;
       }
       case 'graph/diff': {
         const { a, b } = params as unknown as GraphRequestParams<'graph/diff'>;

@@ -1,13 +1,14 @@
-import type { ReplayRequest, RunDiff } from '../../protocol/replay';
+import { type ReplayRequest, type RunDiff, UndeclaredCommandDetails } from '../../protocol/replay';
 import type { Node, NodeSummary, Run } from '../../protocol/runs';
 import { SseParser } from '../../protocol/sseParser';
-import type { Host, HostEvent, RunSnapshot, ViewState } from '../host';
+import type { CompareReport, Host, HostEvent, RunSnapshot, ViewState } from '../host';
 
 /**
  * The host of the page the sidecar serves at /ui: REST for reads, `GET /api/events` (fetch
  * streaming, since EventSource cannot send `Authorization`) for live changes. The token arrives
  * in the URL fragment (`#token=…`, never sent to a server or logged), is moved to sessionStorage
- * and wiped from the address bar; the run comes from `?run=<id>`.
+ * and wiped from the address bar; the run comes from `?run=<id>`, and `&compare=<id>` opens it side
+ * by side with that run.
  */
 const tokenKey = 'runtrail.token';
 
@@ -26,9 +27,11 @@ export class BrowserHost implements Host {
     }
     this.token = fromFragment || sessionStorage.getItem(tokenKey) || undefined;
     this.runId = url.searchParams.get('run') ?? undefined;
+    this.compareWith = url.searchParams.get('compare') || undefined;
   }
 
   private readonly runId: string | undefined;
+  private readonly compareWith: string | undefined;
 
   get hasToken(): boolean {
     return this.token !== undefined;
@@ -129,8 +132,21 @@ export class BrowserHost implements Host {
     sessionStorage.setItem(`runtrail.view.${state.runId ?? ''}`, JSON.stringify(state));
   }
 
-  replay(runId: string, request: ReplayRequest): Promise<Run> {
-    return this.send<Run>('POST', `/api/runs/${encodeURIComponent(runId)}/replay`, request);
+  async replay(runId: string, request: ReplayRequest): Promise<Run> {
+    const path = `/api/runs/${encodeURIComponent(runId)}/replay`;
+    try {
+      return await this.send<Run>('POST', path, request);
+    } catch (error) {
+      // A command runtrail.json does not declare runs only once the user has seen it and agreed.
+      const details = error instanceof RequestError && error.status === 403 ? UndeclaredCommandDetails.safeParse(error.details) : undefined;
+      if (!details?.success) throw error;
+      const { command, cwd } = details.data;
+      const agreed = window.confirm(
+        `Run ${runId} was not started from a workflow of runtrail.json. Replaying it runs this command on the sidecar's machine:\n\n${command.join(' ')}\n\nin ${cwd}\n\nRun it?`,
+      );
+      if (!agreed) throw new Error('The replay was not started: running its command was declined.');
+      return this.send<Run>('POST', path, { ...request, allowUndeclaredCommand: true });
+    }
   }
 
   diff(a: string, b: string): Promise<RunDiff> {
@@ -140,6 +156,19 @@ export class BrowserHost implements Host {
   openRun(runId: string): void {
     // The token stays in sessionStorage (same tab); a fragment still in the address bar is kept.
     location.assign(`${location.pathname}?run=${encodeURIComponent(runId)}${location.hash}`);
+  }
+
+  onCompareRequest(listener: (withRunId: string) => void): () => void {
+    const withRunId = this.compareWith;
+    let live = true;
+    if (withRunId !== undefined) queueMicrotask(() => live && listener(withRunId));
+    return () => {
+      live = false;
+    };
+  }
+
+  compared(_report: CompareReport): void {
+    // Nobody outside the page listens in the browser; the test hook has the same facts.
   }
 
   private auth(): Record<string, string> {
@@ -156,16 +185,30 @@ export class BrowserHost implements Host {
     const res = await fetch(`${this.base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     if (!res.ok) {
       let message = `${res.status} ${res.statusText}`;
+      let details: unknown;
       try {
-        const body = (await res.json()) as { error?: { message?: string } };
+        const body = (await res.json()) as { error?: { message?: string; details?: unknown } };
         if (body.error?.message) message = body.error.message;
+        details = body.error?.details;
       } catch {
         // not JSON: keep the status line
       }
       if (res.status === 401)
         message = `${message} — open this page from VS Code ("Open Run in Browser") or the CLI, whose link carries the token`;
-      throw new Error(message);
+      throw new RequestError(message, res.status, details);
     }
     return (await res.json()) as T;
+  }
+}
+
+/** A non-2xx answer: the sidecar's message, with its status and `details` for the callers that act on them. */
+class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly details: unknown,
+  ) {
+    super(message);
+    this.name = 'RequestError';
   }
 }

@@ -8,7 +8,7 @@ import type {
   ToWebview,
   WebviewNotification,
 } from '../../protocol/webviewMessages';
-import type { Host, HostEvent, RunSnapshot, ViewState } from '../host';
+import type { CompareReport, Host, HostEvent, RunSnapshot, ViewState } from '../host';
 
 /** What `acquireVsCodeApi()` returns inside a webview. */
 export interface VsCodeApi {
@@ -55,6 +55,9 @@ export function createVsCodeHost(options: VsCodeHostOptions = {}): Host {
   let nextId = 1;
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   const listeners = new Set<{ runId: string; listener: (event: HostEvent) => void }>();
+  const compareListeners = new Set<(withRunId: string) => void>();
+  /** A `graph/compare` that came before the UI listened for it (the command opens the panel first). */
+  let pendingCompare: string | undefined;
   /** The newest pushed snapshot the UI has not taken yet. */
   let snapshot: Extract<ExtensionNotification, { method: 'graph/snapshot' }>['params'] | undefined;
   const snapshotWaiters: Array<() => void> = [];
@@ -102,6 +105,10 @@ export function createVsCodeHost(options: VsCodeHostOptions = {}): Host {
       }
     } else if (message.method === 'graph/event') {
       deliver(message.params.runId, message.params.event as HostEvent);
+    } else if (message.method === 'graph/compare') {
+      const withRunId = message.params.withRunId;
+      if (compareListeners.size === 0) pendingCompare = withRunId;
+      for (const listener of [...compareListeners]) listener(withRunId);
     }
   });
 
@@ -129,7 +136,7 @@ export function createVsCodeHost(options: VsCodeHostOptions = {}): Host {
         for (const event of held) emit(taken.runId, event);
       }, 0);
     if ('error' in taken) throw new Error(taken.error);
-    return { run: taken.run, nodes: taken.nodes };
+    return { run: taken.run, nodes: taken.nodes, ...(taken.readOnly === true ? { readOnly: true } : {}) };
   };
 
   // Keep the run in the state VS Code hands the serializer, so the panel comes back after a reload.
@@ -146,7 +153,14 @@ export function createVsCodeHost(options: VsCodeHostOptions = {}): Host {
     subscribe(runId, listener) {
       const entry = { runId, listener };
       listeners.add(entry);
-      return () => listeners.delete(entry);
+      // Another run's changes (side-by-side compare) reach the page only while it asks for them.
+      const other = runId !== panelRunId;
+      if (other) notify({ type: 'notify', method: 'graph/watch', params: { runId } });
+      return () => {
+        listeners.delete(entry);
+        if (other && ![...listeners].some((e) => e.runId !== panelRunId))
+          notify({ type: 'notify', method: 'graph/watch', params: { runId: null } });
+      };
     },
     openNode: (nodeId: string): Promise<Node> => request('graph/openNode', { nodeId }),
     revealSource: (node: NodeSummary): Promise<boolean> => request('graph/revealSource', { nodeId: node.id }),
@@ -155,5 +169,13 @@ export function createVsCodeHost(options: VsCodeHostOptions = {}): Host {
     replay: (runId: string, replayRequest: ReplayRequest): Promise<Run> => request('graph/replay', { runId, request: replayRequest }),
     diff: (a: string, b: string): Promise<RunDiff> => request('graph/diff', { a, b }),
     openRun: (runId: string) => notify({ type: 'notify', method: 'graph/openRun', params: { runId } }),
+    onCompareRequest(listener) {
+      compareListeners.add(listener);
+      const pending = pendingCompare;
+      pendingCompare = undefined;
+      if (pending !== undefined) queueMicrotask(() => listener(pending));
+      return () => compareListeners.delete(listener);
+    },
+    compared: (report: CompareReport) => notify({ type: 'notify', method: 'graph/compared', params: report }),
   };
 }

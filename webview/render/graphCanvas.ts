@@ -2,6 +2,7 @@ import type { NodeChange } from '../../protocol/replay';
 import type { NodeStatus, NodeSummary } from '../../protocol/runs';
 import { boxHeight, boxWidth, type Layout, type PlacedOption } from '../model/layout';
 import type { RunGraph } from '../model/runGraph';
+import { type Side, tintOf } from '../model/sideBySide';
 import { compact, formatDuration, formatTokens } from './format';
 import { type Palette, readPalette } from './theme';
 
@@ -31,6 +32,8 @@ export interface Scene {
   readonly changes?: ReadonlyMap<string, NodeChange> | undefined;
   /** Diff mode: the first node that departs from the compared run, outlined. */
   readonly firstDivergence?: string | undefined;
+  /** Which side of a comparison this graph is (tints differ per side); b when not said. */
+  readonly side?: Side;
 }
 
 export interface CanvasEvents {
@@ -289,8 +292,8 @@ export class GraphCanvas {
       ctx.fillRect(bx, by, boxWidth, boxHeight);
       ctx.globalAlpha = 1;
     }
-    const change = scene.changes?.get(node.id);
-    const diffColour = change === 'added' ? p.diff.added : change === 'changed' ? p.diff.changed : undefined;
+    const tint = scene.changes === undefined ? undefined : tintOf(scene.side ?? 'b', scene.changes.get(node.id));
+    const diffColour = tint === undefined ? undefined : p.diff[tint];
     if (diffColour !== undefined) {
       ctx.fillStyle = diffColour;
       ctx.globalAlpha = 0.3;
@@ -310,6 +313,14 @@ export class GraphCanvas {
       ctx.strokeStyle = selected ? p.focus : current ? p.currentMatch : node.placeholder ? p.muted : p.border;
       if (node.placeholder) ctx.setLineDash([4, 3]);
       ctx.strokeRect(bx, by, boxWidth, boxHeight);
+      ctx.setLineDash([]);
+    }
+    if (scene.firstDivergence === node.id) {
+      // A ring outside the box, so it stays visible while the node is also selected.
+      ctx.lineWidth = 2.5;
+      ctx.strokeStyle = diffColour ?? p.currentMatch;
+      ctx.setLineDash([6, 3]);
+      ctx.strokeRect(bx - 5, by - 5, boxWidth + 10, boxHeight + 10);
       ctx.setLineDash([]);
     }
     const hidden = scene.collapsed.has(node.id) ? (scene.hiddenCounts.get(node.id) ?? 0) : 0;

@@ -17,8 +17,8 @@ export interface Palette {
   readonly match: string;
   readonly currentMatch: string;
   readonly badge: string;
-  /** Diff mode: nodes added in, or changed by, the run on screen. */
-  readonly diff: { readonly added: string; readonly changed: string };
+  /** Compare: nodes added in b, removed from a (drawn on a's side), changed on either side. */
+  readonly diff: { readonly added: string; readonly changed: string; readonly removed: string };
   readonly status: Readonly<Record<NodeStatus, string>>;
   readonly font: string;
 }
@@ -41,6 +41,7 @@ export function readPalette(element: Element = document.documentElement): Palett
     diff: {
       added: get('--vscode-gitDecoration-addedResourceForeground', '#2ea043'),
       changed: get('--vscode-gitDecoration-modifiedResourceForeground', '#d29922'),
+      removed: get('--vscode-gitDecoration-deletedResourceForeground', '#f85149'),
     },
     status: {
       ok: get('--rt-ok', '#73c991'),

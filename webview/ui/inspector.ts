@@ -1,6 +1,7 @@
 import type { NodeDiff, ReplayRequest } from '../../protocol/replay';
 import type { Node, NodeSummary } from '../../protocol/runs';
 import type { Host } from '../host';
+import { type DiffLine, jsonLineDiff } from '../model/lineDiff';
 import type { Decision } from '../model/runGraph';
 import { decisionOf } from '../model/runGraph';
 import { formatCost, formatDuration } from '../render/format';
@@ -11,7 +12,9 @@ import { button } from './toolkit';
 export interface InspectorActions {
   /** Starts a replay of the run on screen and opens it; `what` names it in messages. */
   replay(request: ReplayRequest, what: string): Promise<void>;
-  /** In diff mode, the node's entry in the diff; undefined otherwise. */
+  /** False for a read-only run (opened from a bundle file): no Fork here / Take …. */
+  canReplay(): boolean;
+  /** In compare mode, the node's entry in the diff (either side); undefined otherwise. */
   changeOf(nodeId: string): NodeDiff | undefined;
 }
 
@@ -139,7 +142,8 @@ export class Inspector {
   /** "Fork here": replay the run with everything before this node served from the recording. */
   private forkSection(node: NodeSummary): HTMLElement | undefined {
     const actions = this.actions;
-    if (actions === undefined || node.key === null || (node.status !== 'ok' && node.status !== 'error')) return undefined;
+    if (actions === undefined || !actions.canReplay() || node.key === null || (node.status !== 'ok' && node.status !== 'error'))
+      return undefined;
     const section = document.createElement('section');
     section.dataset.testid = 'replay-actions';
     section.append(
@@ -155,7 +159,7 @@ export class Inspector {
   private takeSection(node: Node, decision: Decision): HTMLElement | undefined {
     const actions = this.actions;
     const key = node.key;
-    if (actions === undefined || key === null || node.status !== 'ok') return undefined;
+    if (actions === undefined || !actions.canReplay() || key === null || node.status !== 'ok') return undefined;
     const others = decision.options.filter((option) => option.label !== decision.chosen);
     if (others.length === 0) return undefined;
     const section = document.createElement('section');
@@ -182,12 +186,16 @@ export class Inspector {
     if (change.durationDeltaMs !== null)
       parts.push(`duration ${change.durationDeltaMs >= 0 ? '+' : ''}${Math.round(change.durationDeltaMs)} ms`);
     section.append(el('h3', 'Change'), el('div', parts.join(' · '), `rt-change ${change.change}`));
+    const pair = [change.a === null ? '–' : `a: ${change.a.id}`, change.b === null ? '–' : `b: ${change.b.id}`].join(' ⟷ ');
+    section.append(el('div', pair, 'rt-change-pair'));
     if (change.output !== undefined) {
-      const a = el('div', 'a:', 'rt-change-side');
-      a.append(jsonView(change.output.a));
-      const b = el('div', 'b:', 'rt-change-side');
-      b.append(jsonView(change.output.b));
-      section.append(a, b);
+      // Both outputs as pretty JSON, line by line: lines only a has marked −, lines only b has marked +.
+      const diff = jsonLineDiff(change.output.a, change.output.b);
+      const grid = document.createElement('div');
+      grid.className = 'rt-linediff';
+      grid.dataset.testid = 'line-diff';
+      grid.append(diffColumn('a:', diff.a, 'a'), diffColumn('b:', diff.b, 'b'));
+      section.append(grid);
     }
     return section;
   }
@@ -237,6 +245,26 @@ export class Inspector {
     );
     return section;
   }
+}
+
+/** Lines shown per side; a longer payload is cut (its full JSON is in the Output section). */
+const maxDiffLines = 2_000;
+
+function diffColumn(title: string, lines: readonly DiffLine[], side: 'a' | 'b'): HTMLElement {
+  const column = document.createElement('div');
+  column.className = 'rt-change-side';
+  column.dataset.side = side;
+  const pre = document.createElement('pre');
+  for (const line of lines.slice(0, maxDiffLines)) {
+    const row = document.createElement('div');
+    row.className = `rt-line ${line.op}`;
+    row.dataset.op = line.op;
+    row.textContent = `${line.op === 'removed' ? '− ' : line.op === 'added' ? '+ ' : '  '}${line.text}`;
+    pre.append(row);
+  }
+  if (lines.length > maxDiffLines) pre.append(el('div', `… ${lines.length - maxDiffLines} more lines`, 'rt-empty'));
+  column.append(el('div', title, 'rt-change-label'), pre);
+  return column;
 }
 
 function sectionTitle(title: string, text: () => string): HTMLElement {

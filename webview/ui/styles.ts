@@ -143,7 +143,21 @@ body {
 .rt-diff-removed:empty { display: none; }
 .rt-change.added { color: var(--vscode-gitDecoration-addedResourceForeground, #2ea043); }
 .rt-change.changed { color: var(--vscode-gitDecoration-modifiedResourceForeground, #d29922); }
-.rt-change-side { margin-top: 4px; }
+.rt-change-side { margin-top: 4px; min-width: 0; }
+.rt-change.removed { color: var(--vscode-gitDecoration-deletedResourceForeground, #f85149); }
+.rt-change-pair { font-size: 11px; color: var(--vscode-descriptionForeground); word-break: break-all; }
+.rt-linediff { display: grid; grid-template-columns: 1fr 1fr; gap: 6px; }
+.rt-linediff pre { margin: 2px 0 0; font-family: var(--vscode-editor-font-family, monospace); font-size: 11px; overflow-x: auto; }
+.rt-change-label { font-size: 11px; color: var(--vscode-descriptionForeground); }
+.rt-line { white-space: pre; }
+.rt-line.removed { background: rgba(248, 81, 73, 0.22); }
+.rt-line.added { background: rgba(46, 160, 67, 0.22); }
+.rt-panes { display: flex; min-width: 0; min-height: 0; }
+.rt-panes > .rt-graph { flex: 1 1 0; }
+.rt-panes.rt-comparing > .rt-pane-a { border-right: 2px solid var(--vscode-panel-border); }
+.rt-pane-label { position: absolute; top: 4px; left: 8px; z-index: 1; font-size: 11px; padding: 1px 6px; border-radius: 3px; background: var(--vscode-badge-background, #4d4d4d); color: var(--vscode-badge-foreground, #fff); pointer-events: none; max-width: calc(100% - 16px); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.rt-graph:not(.rt-pane-b) > .rt-pane-label.rt-b-label { display: none; }
+.rt-compare-title { font-size: 12px; }
 .rt-banner { padding: 4px 8px; background: var(--vscode-inputValidation-warningBackground, #5a4b00); color: var(--vscode-foreground); font-size: 12px; }
 .rt-runlist { padding: 16px; overflow: auto; }
 .rt-runlist a { color: var(--vscode-textLink-foreground); }

@@ -27,7 +27,8 @@ describe('VS Code extension host (code-server)', function () {
     const runner = buildHostSuite();
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'runtrail-vscode-results-'));
     const resultsFile = path.join(scratch, 'results.json');
-    server = await CodeServer.start({ env: { RUNTRAIL_VSCODE_RESULTS: resultsFile } });
+    const grep = process.env.RUNTRAIL_VSCODE_GREP;
+    server = await CodeServer.start({ env: { RUNTRAIL_VSCODE_RESULTS: resultsFile, ...(grep ? { RUNTRAIL_VSCODE_GREP: grep } : {}) } });
     recordDemoRuns(server);
     const installed = installRuntrail(server);
     workspace = prepareWorkspace();
