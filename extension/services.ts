@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { NodeDelta } from '../protocol/nodeDelta';
 import type { ReplayRequest, RunDiff, RunFamily } from '../protocol/replay';
 import type { FlatTree, ListRunsQuery, Node, Run, RunDetail, RunPage } from '../protocol/runs';
 import type { CancelRunResponse, StartWorkflowRequest, WorkflowList } from '../protocol/workflows';
@@ -85,12 +86,7 @@ export interface RuntrailApi {
   family(runId: string): Promise<RunFamily>;
 }
 
-/** A node upsert delta as `GET /api/events` sends it: only the fields the record carried. */
-export interface NodeDelta {
-  readonly runId: string;
-  readonly id: string;
-  readonly [field: string]: unknown;
-}
+export type { NodeDelta };
 
 export interface LiveEvents {
   readonly onNode: vscode.Event<NodeDelta>;

@@ -1,3 +1,4 @@
+import type { NodeDelta } from '../protocol/nodeDelta';
 import type { ReplayRequest, RunDiff } from '../protocol/replay';
 import type { Node, NodeSummary, Run } from '../protocol/runs';
 
@@ -61,12 +62,8 @@ export interface RunSnapshot {
   readonly readOnly?: boolean;
 }
 
-/** A node upsert as `GET /api/events` sends it: only the fields the record carried. */
-export interface NodeDelta {
-  readonly runId: string;
-  readonly id: string;
-  readonly [field: string]: unknown;
-}
+/** A node upsert as `GET /api/events` sends it (protocol/nodeDelta.ts applies it). */
+export type { NodeDelta };
 
 export type HostEvent =
   | { readonly type: 'node'; readonly delta: NodeDelta }

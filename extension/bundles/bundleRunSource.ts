@@ -1,4 +1,5 @@
 import type { ParsedBundle, ParsedBundleNode } from '../../protocol/bundle';
+import { emptyNodeSummary } from '../../protocol/nodeDelta';
 import type { RunDiff } from '../../protocol/replay';
 import type { FlatTree, Node, NodeSummary, Run, RunDetail } from '../../protocol/runs';
 import { SidecarRequestError } from '../services';
@@ -128,29 +129,7 @@ function toNode(n: ParsedBundleNode, runId: string): Node {
   };
 }
 
+/** A parent the bundle names but has no line for (see protocol/bundle.ts "Placeholders"). */
 function placeholder(id: string, runId: string): Node {
-  return {
-    id,
-    runId,
-    parentId: null,
-    key: null,
-    kind: 'step',
-    name: null,
-    status: 'running',
-    seq: null,
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    error: null,
-    tokensIn: null,
-    tokensOut: null,
-    costUsd: null,
-    source: null,
-    replayed: false,
-    diverged: false,
-    placeholder: true,
-    input: null,
-    output: null,
-    attributes: null,
-  };
+  return { ...emptyNodeSummary(runId, id, true), input: null, output: null, attributes: null };
 }

@@ -1,7 +1,7 @@
+import { sourceOf } from '../../protocol/nodeDelta';
 import type { NodeStatus, NodeSummary } from '../../protocol/runs';
 import type { NodeDelta } from '../services';
 import { formatDuration } from '../views/format';
-import { sourceOf } from '../views/nodeTree';
 
 /**
  * Which source lines emitted nodes in the recent runs: recorded file → line → how many runs, and

@@ -1,5 +1,5 @@
-import type { NodeStatus, NodeSummary } from '../../protocol/runs';
-import type { NodeDelta } from '../services';
+import { applyNodeDelta, emptyNodeSummary, type NodeDelta } from '../../protocol/nodeDelta';
+import type { NodeSummary } from '../../protocol/runs';
 
 /**
  * One run's node tree as the extension holds it: the flat tree from `GET /api/runs/:id/tree`
@@ -16,8 +16,6 @@ export interface TreeChange {
   /** Parents whose list of children changed; `null` is the run itself (root nodes). */
   readonly childrenChanged: readonly (string | null)[];
 }
-
-const terminal = (status: NodeStatus) => status !== 'running';
 
 export class NodeTree {
   private readonly nodes = new Map<string, NodeSummary>();
@@ -81,14 +79,14 @@ export class NodeTree {
 
     // A parent named before its own record arrives becomes a placeholder, as the store does.
     if (parentId !== null && !this.nodes.has(parentId)) {
-      this.nodes.set(parentId, placeholder(this.runId, parentId));
+      this.nodes.set(parentId, emptyNodeSummary(this.runId, parentId, true));
       this.insertChild(null, parentId);
       childrenChanged.add(null);
     }
 
     const existing = this.nodes.get(delta.id);
     if (existing === undefined) {
-      const node = merge(blank(this.runId, delta.id), delta);
+      const node = applyNodeDelta(undefined, delta);
       this.nodes.set(node.id, node);
       this.insertChild(this.parentOf(node.id), node.id);
       childrenChanged.add(this.parentOf(node.id));
@@ -96,7 +94,7 @@ export class NodeTree {
     } else {
       const before = this.parentOf(existing.id);
       const beforeSeq = existing.seq;
-      const updated = merge(existing, delta);
+      const updated = applyNodeDelta(existing, delta);
       this.nodes.set(updated.id, updated);
       const after = this.parentOf(updated.id);
       if (before !== after || beforeSeq !== updated.seq) {
@@ -153,74 +151,4 @@ export class NodeTree {
     if (xs !== ys) return xs < ys ? -1 : 1;
     return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
   };
-}
-
-function blank(runId: string, id: string): NodeSummary {
-  return {
-    id,
-    runId,
-    parentId: null,
-    key: null,
-    kind: 'step',
-    name: null,
-    status: 'running',
-    seq: null,
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    error: null,
-    tokensIn: null,
-    tokensOut: null,
-    costUsd: null,
-    source: null,
-    replayed: false,
-    diverged: false,
-    placeholder: false,
-  };
-}
-
-function placeholder(runId: string, id: string): NodeSummary {
-  return { ...blank(runId, id), placeholder: true };
-}
-
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-const isStatus = (value: unknown): value is NodeStatus =>
-  value === 'running' || value === 'ok' || value === 'error' || value === 'cancelled';
-
-/** The node after a delta, by the store's never-backwards rules. */
-export function merge(node: NodeSummary, delta: NodeDelta): NodeSummary {
-  const next: NodeSummary = { ...node, placeholder: false };
-  const parentId = str(delta.parentId);
-  if (parentId !== undefined && (node.parentId === null || node.placeholder)) next.parentId = parentId;
-  next.key = str(delta.key) ?? node.key;
-  next.kind = str(delta.kind) ?? node.kind;
-  next.name = str(delta.name) ?? node.name;
-  if (isStatus(delta.status) && !(terminal(node.status) && !node.placeholder && delta.status === 'running')) next.status = delta.status;
-  if (node.seq === null) next.seq = num(delta.seq) ?? null;
-  if (node.startedAt === null) next.startedAt = str(delta.startedAt) ?? null;
-  next.endedAt = node.endedAt ?? str(delta.endedAt) ?? null;
-  if (delta.error !== undefined) next.error = delta.error;
-  next.tokensIn = num(delta.tokensIn) ?? node.tokensIn;
-  next.tokensOut = num(delta.tokensOut) ?? node.tokensOut;
-  next.costUsd = num(delta.costUsd) ?? node.costUsd;
-  const source = sourceOf(delta.source);
-  if (source) next.source = source;
-  if (typeof delta.replayed === 'boolean') next.replayed = delta.replayed;
-  if (typeof delta.diverged === 'boolean') next.diverged = delta.diverged;
-  if (next.startedAt !== null && next.endedAt !== null) {
-    const ms = Date.parse(next.endedAt) - Date.parse(next.startedAt);
-    next.durationMs = Number.isFinite(ms) ? Math.max(0, ms) : node.durationMs;
-  }
-  return next;
-}
-
-/** A delta's `source` in the summary's shape (column and function null when not recorded). */
-export function sourceOf(value: unknown): NodeSummary['source'] | undefined {
-  if (!value || typeof value !== 'object') return undefined;
-  const source = value as Record<string, unknown>;
-  const file = str(source.file);
-  const line = num(source.line);
-  if (file === undefined || line === undefined) return undefined;
-  return { file, line, column: num(source.column) ?? null, function: str(source.function) ?? null };
 }

@@ -1,5 +1,5 @@
-import type { NodeStatus, NodeSummary, Run } from '../../protocol/runs';
-import type { NodeDelta } from '../host';
+import { applyNodeDelta, type NodeDelta } from '../../protocol/nodeDelta';
+import type { NodeSummary, Run } from '../../protocol/runs';
 
 /**
  * The run as the UI holds it: every node summary by id, children in the order the run produced
@@ -25,8 +25,6 @@ export interface ApplyResult {
   /** New decision nodes, whose options the UI has yet to fetch. */
   readonly newDecisions: readonly string[];
 }
-
-const statuses: readonly NodeStatus[] = ['running', 'ok', 'error', 'cancelled'];
 
 export class RunGraph {
   run: Run;
@@ -84,7 +82,7 @@ export class RunGraph {
     for (const delta of deltas) {
       if (delta.runId !== this.run.id) continue;
       const existing = this.nodes.get(delta.id);
-      const next = merge(existing, delta);
+      const next = applyNodeDelta(existing, delta);
       if (existing === undefined) {
         added++;
         structural = true;
@@ -220,72 +218,6 @@ export function compareRunOrder(a: NodeSummary | undefined, b: NodeSummary | und
   const start = (a.startedAt ?? '').localeCompare(b.startedAt ?? '');
   if (start !== 0) return start;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** A delta onto the summary it updates (or a new summary with defaults for absent fields). */
-export function merge(existing: NodeSummary | undefined, delta: NodeDelta): NodeSummary {
-  const base: NodeSummary = existing ?? {
-    id: delta.id,
-    runId: delta.runId,
-    parentId: null,
-    key: null,
-    kind: 'step',
-    name: null,
-    status: 'running',
-    seq: null,
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    error: null,
-    tokensIn: null,
-    tokensOut: null,
-    costUsd: null,
-    source: null,
-    replayed: false,
-    diverged: false,
-    placeholder: false,
-  };
-  const next: { -readonly [K in keyof NodeSummary]: NodeSummary[K] } = { ...base };
-  const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-  // parentId and startedAt keep their first value; a finished node stays finished.
-  if (next.parentId === null && str(delta.parentId) !== undefined) next.parentId = delta.parentId as string;
-  if (str(delta.key) !== undefined) next.key = delta.key as string;
-  if (str(delta.kind) !== undefined) next.kind = delta.kind as string;
-  if (str(delta.name) !== undefined) next.name = delta.name as string;
-  if (statuses.includes(delta.status as NodeStatus) && (next.status === 'running' || delta.status !== 'running')) {
-    next.status = delta.status as NodeStatus;
-  }
-  if (next.seq === null && num(delta.seq) !== undefined) next.seq = delta.seq as number;
-  if (next.startedAt === null && str(delta.startedAt) !== undefined) next.startedAt = delta.startedAt as string;
-  if (str(delta.endedAt) !== undefined) next.endedAt = delta.endedAt as string;
-  if (delta.error !== undefined) next.error = delta.error;
-  if (num(delta.tokensIn) !== undefined) next.tokensIn = delta.tokensIn as number;
-  if (num(delta.tokensOut) !== undefined) next.tokensOut = delta.tokensOut as number;
-  if (num(delta.costUsd) !== undefined) next.costUsd = delta.costUsd as number;
-  if (typeof delta.replayed === 'boolean') next.replayed = delta.replayed;
-  if (typeof delta.diverged === 'boolean') next.diverged = delta.diverged;
-  const source = delta.source as { file?: unknown; line?: unknown; column?: unknown; function?: unknown } | undefined;
-  if (
-    source !== undefined &&
-    typeof source === 'object' &&
-    source !== null &&
-    typeof source.file === 'string' &&
-    typeof source.line === 'number'
-  ) {
-    next.source = {
-      file: source.file,
-      line: source.line,
-      column: typeof source.column === 'number' ? source.column : null,
-      function: typeof source.function === 'string' ? source.function : null,
-    };
-  }
-  // A record arrived for it: it is no longer only somebody's parent.
-  if (existing === undefined || Object.keys(delta).some((field) => field !== 'id' && field !== 'runId')) next.placeholder = false;
-  if (next.startedAt !== null && next.endedAt !== null)
-    next.durationMs = Math.max(0, Date.parse(next.endedAt) - Date.parse(next.startedAt));
-  else if (num(delta.durationMs) !== undefined) next.durationMs = delta.durationMs as number;
-  return next;
 }
 
 /** A decision's options and choice from its attributes (SDK contract), falling back to its input. */

@@ -59,12 +59,19 @@ describe('webview RunGraph', () => {
     ]);
     assert.deepEqual(first, { added: 1, changed: 1, structural: true, newDecisions: [] });
     assert.deepEqual(graph.roots(), ['root', 'late-child'], 'an orphan hangs at the top until its parent arrives');
-    assert.equal(graph.get('b')?.status, 'error');
-    assert.equal(graph.get('b')?.durationMs, 20, 'duration follows the times');
+    // b had finished ok: as in the store, a finished node stays as it finished.
+    assert.equal(graph.get('b')?.status, 'ok');
+    assert.equal(graph.get('b')?.durationMs, 10);
+    graph.apply([
+      { runId: 'run-1', id: 'c', parentId: 'root', seq: 5, status: 'running', startedAt: at(40) },
+      { runId: 'run-1', id: 'c', status: 'error', endedAt: at(60) },
+    ]);
+    assert.equal(graph.get('c')?.status, 'error');
+    assert.equal(graph.get('c')?.durationMs, 20, 'duration follows the times');
     graph.apply([{ runId: 'run-1', id: 'late', parentId: 'root', seq: 8, kind: 'decision', name: 'route' }]);
     assert.deepEqual(graph.roots(), ['root']);
     assert.deepEqual(graph.childrenOf('late'), ['late-child']);
-    assert.deepEqual(graph.childrenOf('root'), ['a', 'b', 'late']);
+    assert.deepEqual(graph.childrenOf('root'), ['a', 'b', 'c', 'late']);
   });
 
   it('never moves a finished node back to running, nor changes a parent once set', () => {
