@@ -1,20 +1,17 @@
 import type { ReplayRequest } from '../protocol/replay';
-import type { Node, Run } from '../protocol/runs';
+import type { Node, NodeSummary, Run } from '../protocol/runs';
 import type { Host, HostEvent, ViewState } from './host';
 import { renderedEvent } from './hosts/vscodeHost';
 import { expandTo, initialCollapsed } from './model/collapse';
 import { DeltaQueue } from './model/deltaQueue';
-import { defaultAgainst, diffSummary, diffView } from './model/diffMode';
 import { type Layout, layoutGraph, type Orientation } from './model/layout';
-import { RunGraph } from './model/runGraph';
-import { searchNodes, stepMatch } from './model/search';
-import { compareTitle, counterpart, pairRuns, type Side, type SideBySide } from './model/sideBySide';
-import { Throttle } from './model/throttle';
+import { type Decision, RunGraph } from './model/runGraph';
 import { GraphCanvas } from './render/graphCanvas';
-import { ComparePane } from './ui/comparePane';
+import { type CompareApp, type CompareHook, CompareMode, type DiffHook } from './ui/compareMode';
 import { describe, Inspector } from './ui/inspector';
+import { SearchBox } from './ui/searchBox';
 import { TimelineBar } from './ui/timelineBar';
-import { button, textField } from './ui/toolkit';
+import { button } from './ui/toolkit';
 
 /**
  * The graph view of one run: loads the snapshot, lays it out, draws it, and keeps it current.
@@ -38,39 +35,9 @@ export interface GraphHook {
   readonly layoutMs: number;
   readonly firstPaintMs: number | undefined;
   /** Diff mode (Compare with…): the run compared against, the counts, where the runs first part. */
-  readonly diff:
-    | {
-        readonly against: string;
-        readonly counts: { readonly added: number; readonly removed: number; readonly changed: number; readonly same: number };
-        readonly firstDivergence: string | null;
-        readonly firstDivergenceNodeId: string | null;
-        readonly removed: readonly string[];
-      }
-    | undefined;
-  /**
-   * Side-by-side compare: a (left) and b (this run, right), each pane's counts and selection,
-   * the counts and first divergence of the last computation, and how many computations there were.
-   */
-  readonly compare:
-    | {
-        readonly a: string;
-        readonly b: string;
-        readonly aNodeCount: number;
-        readonly aVisibleCount: number;
-        readonly bNodeCount: number;
-        readonly bVisibleCount: number;
-        readonly aSelectedId: string | undefined;
-        readonly bSelectedId: string | undefined;
-        /** The side the selection was made on (the inspector shows that node). */
-        readonly selectedSide: Side | undefined;
-        readonly counts: { readonly added: number; readonly removed: number; readonly changed: number; readonly same: number } | undefined;
-        readonly firstDivergence: string | null | undefined;
-        readonly firstDivergenceNodeIds: { readonly a: string | null; readonly b: string | null } | undefined;
-        readonly computations: number;
-        readonly aZoom: { readonly x: number; readonly y: number; readonly k: number };
-        readonly aCollapsed: readonly string[];
-      }
-    | undefined;
+  readonly diff: DiffHook | undefined;
+  /** Side-by-side compare (`ui/compareMode.ts`). */
+  readonly compare: CompareHook | undefined;
   /** The snapshot said the run is read-only (opened from a bundle): no Fork here / Take / Compare with. */
   readonly readOnly: boolean;
   /** The run the last Fork here / Take … started (the page then opens it). */
@@ -81,17 +48,6 @@ export interface GraphHook {
   screenPositionA(id: string): { x: number; y: number } | undefined;
 }
 
-/** What side-by-side mode holds: the pane of run a, the last diff, the paced recomputation. */
-interface CompareState {
-  readonly against: string;
-  readonly pane: ComparePane;
-  readonly throttle: Throttle;
-  view: SideBySide | undefined;
-  computations: number;
-  /** Where the selection was made; the other side holds its counterpart. */
-  side: Side | undefined;
-}
-
 const decisionFetchLimit = 200;
 
 export class GraphApp {
@@ -100,9 +56,7 @@ export class GraphApp {
   private layout: Layout | undefined;
   private hiddenCounts = new Map<string, number>();
   private selected: string | undefined;
-  private matches: string[] = [];
-  private matchIndex = -1;
-  private query = '';
+  private searchBox!: SearchBox;
   private orientation: Orientation = 'top-down';
   private readonly queue = new DeltaQueue();
   private flushFrame = 0;
@@ -120,20 +74,18 @@ export class GraphApp {
   private timeline!: TimelineBar;
   private readonly title = document.createElement('span');
   private readonly status = document.createElement('span');
-  private readonly matchLabel = document.createElement('span');
   private readonly banner = document.createElement('div');
   private readonly announcer = document.createElement('div');
   private graphHost!: HTMLElement;
   private decisionsFetched = new Set<string>();
   /** Until the user pans, zooms or selects, the graph keeps fitting itself as it grows. */
   private autoFit = true;
-  private compareState: CompareState | undefined;
+  /** Side-by-side compare (everything that exists only while comparing). */
+  private compare!: CompareMode;
   private replayStarted: string | undefined;
   private readOnly = false;
-  private readonly diffBar = document.createElement('div');
   private readonly compareButton = document.createElement('span');
   private panes!: HTMLElement;
-  private readonly bLabel = document.createElement('div');
 
   constructor(
     private readonly host: Host,
@@ -165,14 +117,14 @@ export class GraphApp {
     } else this.canvas.fit(true);
     if (this.selected !== undefined) this.select(this.selected, false);
     this.unsubscribe = this.host.subscribe(this.runId, (event) => this.onHostEvent(event));
-    if (state?.compareWith !== undefined && !this.readOnly) this.showCompare(state.compareWith);
+    if (state?.compareWith !== undefined && !this.readOnly) this.compare.show(state.compareWith);
     this.host.onCompareRequest((withRunId) => {
-      if (!this.readOnly) this.showCompare(withRunId);
+      if (!this.readOnly) this.compare.show(withRunId);
     });
     this.fetchDecisions([...this.graph.all()].filter((node) => node.kind === 'decision').map((node) => node.id));
     const refresh = () => {
       this.canvas.refreshPalette();
-      this.compareState?.pane.refreshPalette();
+      this.compare.refreshPalette();
     };
     matchMedia('(prefers-color-scheme: dark)').addEventListener('change', refresh);
     // VS Code switches themes by changing the body class.
@@ -181,7 +133,7 @@ export class GraphApp {
 
   dispose(): void {
     this.unsubscribe?.();
-    this.exitCompare();
+    this.compare?.exit();
   }
 
   readonly hook: GraphHook = (() => {
@@ -206,10 +158,10 @@ export class GraphApp {
         return app.inspector?.loadedId;
       },
       get matches() {
-        return [...app.matches];
+        return [...(app.searchBox?.matches ?? [])];
       },
       get currentMatch() {
-        return app.matches[app.matchIndex];
+        return app.searchBox?.current;
       },
       get collapsed() {
         return [...app.collapsed];
@@ -231,38 +183,10 @@ export class GraphApp {
         return app.firstPaintMs;
       },
       get diff() {
-        const diff = app.compareState?.view;
-        if (diff === undefined) return undefined;
-        return {
-          against: diff.a,
-          counts: { ...diff.counts },
-          firstDivergence: diff.firstDivergence?.key ?? null,
-          firstDivergenceNodeId: diff.firstDivergence?.b ?? null,
-          removed: diff.removed.map((entry) => entry.key),
-        };
+        return app.compare?.diffHook();
       },
       get compare() {
-        const state = app.compareState;
-        if (state === undefined) return undefined;
-        const view = state.view;
-        return {
-          a: state.against,
-          b: app.runId,
-          aNodeCount: state.pane.graph?.size ?? 0,
-          aVisibleCount: state.pane.visibleCount,
-          bNodeCount: app.graph?.size ?? 0,
-          bVisibleCount: app.visibleCount,
-          aSelectedId: state.pane.selected,
-          bSelectedId: app.selected,
-          selectedSide: state.side,
-          counts: view === undefined ? undefined : { ...view.counts },
-          firstDivergence: view === undefined ? undefined : (view.firstDivergence?.key ?? null),
-          firstDivergenceNodeIds:
-            view === undefined ? undefined : { a: view.firstDivergence?.a ?? null, b: view.firstDivergence?.b ?? null },
-          computations: state.computations,
-          aZoom: state.pane.view,
-          aCollapsed: [...state.pane.collapsed],
-        };
+        return app.compare?.compareHook();
       },
       get readOnly() {
         return app.readOnly;
@@ -278,7 +202,7 @@ export class GraphApp {
         return { x: rect.left + x + (placed.x + 100) * k, y: rect.top + y + (placed.y + 20) * k };
       },
       screenPositionA(id: string) {
-        return app.compareState?.pane.screenPosition(id);
+        return app.compare?.screenPositionA(id);
       },
     };
   })();
@@ -290,29 +214,17 @@ export class GraphApp {
     const toolbar = div('rt-toolbar');
     this.title.className = 'rt-title';
     this.status.className = 'rt-status';
-    this.matchLabel.className = 'rt-status';
-    this.matchLabel.setAttribute('aria-live', 'polite');
-    const search = textField('Search nodes', (value) => this.search(value));
-    search.classList.add('rt-search');
-    search.dataset.testid = 'search';
-    search.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') {
-        event.preventDefault();
-        this.stepMatch(event.shiftKey ? -1 : 1);
-      } else if (event.key === 'Escape') {
-        search.value = '';
-        this.search('');
-        this.canvas.canvas.focus();
-      }
+    this.searchBox = new SearchBox({
+      graph: () => this.graph,
+      changed: () => this.redraw(),
+      select: (id) => this.select(id, true),
+      focusGraph: () => this.canvas.canvas.focus(),
     });
     toolbar.append(
       this.title,
       this.status,
       div('rt-spacer'),
-      search,
-      this.matchLabel,
-      button('↑', { title: 'Previous match (Shift+Enter)', appearance: 'icon', onClick: () => this.stepMatch(-1) }),
-      button('↓', { title: 'Next match (Enter)', appearance: 'icon', onClick: () => this.stepMatch(1) }),
+      ...this.searchBox.parts,
       button('Fit', { title: 'Fit the graph (F)', onClick: () => this.canvas.fit() }),
       button('+', { title: 'Zoom in (+)', appearance: 'icon', onClick: () => this.userZoom(1.25) }),
       button('−', { title: 'Zoom out (-)', appearance: 'icon', onClick: () => this.userZoom(0.8) }),
@@ -325,7 +237,7 @@ export class GraphApp {
       this.compareButton,
     );
     this.compareButton.append(
-      button('Compare with…', { title: 'Compare with another run, side by side', onClick: () => this.showCompare() }),
+      button('Compare with…', { title: 'Compare with another run, side by side', onClick: () => this.compare.show() }),
     );
     this.compareButton.hidden = this.readOnly;
     this.banner.className = 'rt-banner';
@@ -333,25 +245,23 @@ export class GraphApp {
     const main = div('rt-main');
     this.graphHost = div('rt-graph');
     this.graphHost.dataset.testid = 'graph';
+    this.panes = div('rt-panes');
+    this.compare = new CompareMode(this.compareApp());
     this.announcer.className = 'rt-sr';
     this.announcer.setAttribute('aria-live', 'polite');
-    this.bLabel.className = 'rt-pane-label rt-b-label';
-    this.graphHost.append(this.announcer, this.bLabel);
+    this.graphHost.append(this.announcer, this.compare.bLabel);
     this.inspector = new Inspector(this.host, (id, node) => this.learnDecision(id, node), {
       replay: (request, what) => this.replay(request, what),
       canReplay: () => !this.readOnly,
-      changeOf: (id) => this.compareState?.view?.entries.b.get(id) ?? this.compareState?.view?.entries.a.get(id),
+      changeOf: (id) => this.compare.changeOf(id),
     });
     const splitter = div('rt-splitter');
     this.dragSplitter(splitter, main);
-    this.panes = div('rt-panes');
     this.panes.append(this.graphHost);
     main.append(this.panes, splitter, this.inspector.element);
     this.timeline = new TimelineBar(this.graph, () => this.redraw());
     const top = document.createElement('div');
-    this.diffBar.className = 'rt-diffbar';
-    this.diffBar.hidden = true;
-    top.append(toolbar, this.banner, this.diffBar);
+    top.append(toolbar, this.banner, this.compare.bar);
     shell.append(top, main, this.timeline.element);
     this.root.replaceChildren(shell);
     this.canvas = new GraphCanvas(this.graphHost, {
@@ -365,18 +275,6 @@ export class GraphApp {
     });
     this.canvas.canvas.addEventListener('keydown', (event) => this.onKey(event));
     for (const type of ['pointerdown', 'wheel', 'keydown'] as const) this.canvas.canvas.addEventListener(type, () => this.stopAutoFit());
-    document.addEventListener('keydown', (event) => {
-      if ((event.ctrlKey || event.metaKey) && event.key === 'f') {
-        event.preventDefault();
-        search.focus();
-      } else if (event.key === 'Escape' && this.compareState !== undefined && !isTextEntry(event.target)) {
-        event.preventDefault();
-        this.exitCompare();
-      } else if (event.key === 'F3') {
-        event.preventDefault();
-        this.stepMatch(event.shiftKey ? -1 : 1);
-      }
-    });
     this.renderHeader();
   }
 
@@ -456,11 +354,10 @@ export class GraphApp {
       collapsed: this.collapsed,
       hiddenCounts: this.hiddenCounts,
       selected: this.selected,
-      matches: new Set(this.matches),
-      currentMatch: this.matches[this.matchIndex],
+      matches: new Set(this.searchBox.matches),
+      currentMatch: this.searchBox.current,
       timeline: this.timeline.visible(),
-      changes: this.compareState?.view?.changes.b,
-      firstDivergence: this.compareState?.view?.firstDivergence?.b ?? undefined,
+      ...this.compare.bScene(),
       side: 'b',
     });
   }
@@ -496,7 +393,7 @@ export class GraphApp {
         if (event.run.id === this.runId) {
           this.graph.run = event.run;
           this.renderHeader();
-          this.compareState?.throttle.request();
+          this.compare.changed();
         }
         return;
       case 'deleted':
@@ -520,11 +417,11 @@ export class GraphApp {
     if (result.added + result.changed === 0) return;
     this.renderHeader();
     if (result.structural) this.timeline.rebuild(this.graph);
-    if (this.query !== '') this.recomputeMatches();
+    this.searchBox.graphChanged();
     if (result.newDecisions.length > 0) this.fetchDecisions(result.newDecisions);
     if (result.structural) this.scheduleLayout();
     else this.redraw();
-    this.compareState?.throttle.request();
+    this.compare.changed();
   }
 
   /** Changes were missed: a fresh snapshot, keeping zoom, selection and collapsed state. */
@@ -538,8 +435,7 @@ export class GraphApp {
       this.renderHeader();
       this.relayout();
       // The host reloads after missing changes: a's pane may have missed them too.
-      void this.compareState?.pane.reload();
-      this.compareState?.throttle.request();
+      this.compare.reloadA();
     } catch (cause) {
       this.showBanner(`Could not reload the run: ${describe(cause)}`);
     }
@@ -574,11 +470,11 @@ export class GraphApp {
     this.banner.textContent = text ?? '';
   }
 
-  // ---- replay and compare (issue 8) -------------------------------------------------------------
+  // ---- replay, and b's side of compare mode (issue 8, ui/compareMode.ts) -----------------------
 
   /** Fork here / Take …: start the replay (of the run whose node is inspected), then open the new run as it starts. */
   private async replay(request: ReplayRequest, what: string): Promise<void> {
-    const runId = this.compareState?.side === 'a' ? this.compareState.against : this.runId;
+    const runId = this.compare.inspectedRun();
     this.showBanner(`Starting ${what}…`);
     try {
       const run = await this.host.replay(runId, request);
@@ -590,170 +486,27 @@ export class GraphApp {
     }
   }
 
-  /**
-   * The compare row: which run to compare with (the replayed run by default), then run a (left)
-   * and this run b (right) side by side. `against` given (the command, a restored view) compares at once.
-   */
-  private showCompare(against?: string): void {
-    if (this.readOnly) return;
-    this.diffBar.hidden = false;
-    if (this.diffBar.childElementCount === 0) {
-      const field = textField('Run id to compare with', () => {});
-      field.dataset.testid = 'compare-with';
-      field.value = defaultAgainst(this.graph.run);
-      const header = document.createElement('strong');
-      header.className = 'rt-compare-title';
-      header.dataset.testid = 'compare-header';
-      const summary = document.createElement('span');
-      summary.className = 'rt-status';
-      summary.dataset.testid = 'diff-summary';
-      summary.setAttribute('aria-live', 'polite');
-      const run = () => void this.enterCompare(field.value.trim());
-      field.addEventListener('keydown', (event) => {
-        if (event.key === 'Enter') run();
-      });
-      this.diffBar.append(
-        document.createTextNode('Compare with '),
-        field,
-        button('Compare', { title: 'Compare: show that run (a, left) beside this one (b, right)', onClick: run }),
-        button('Exit compare', { title: 'Exit compare (Esc): back to the single graph', onClick: () => this.exitCompare() }),
-        header,
-        summary,
-      );
-    }
-    const field = this.diffBar.querySelector<HTMLInputElement>('[data-testid=compare-with]');
-    if (against !== undefined && field !== null) field.value = against;
-    const value = against ?? field?.value.trim() ?? '';
-    if (value !== '') void this.enterCompare(value);
-  }
-
-  private part<T extends HTMLElement>(testid: string): T | undefined {
-    return this.diffBar.querySelector<T>(`[data-testid=${testid}]`) ?? undefined;
-  }
-
-  /** Opens run a in the left pane and computes the diff; entering again with another run replaces it. */
-  private async enterCompare(against: string): Promise<void> {
-    const summary = this.part('diff-summary');
-    if (against === '') {
-      if (summary) summary.textContent = 'Enter the id of a run to compare with.';
-      return;
-    }
-    if (against === this.runId) {
-      if (summary) summary.textContent = 'That is this run: enter the id of another run.';
-      return;
-    }
-    if (this.compareState?.against === against) return;
-    this.leaveCompare();
-    if (summary) summary.textContent = `Comparing with ${against}…`;
-    const pane = new ComparePane(this.host, against, this.orientation, {
-      select: (id) => this.selectPaired('a', id, false),
-      changed: () => state.throttle.request(),
-      failed: (message) => this.showBanner(message),
-    });
-    const state: CompareState = {
-      against,
-      pane,
-      throttle: new Throttle(() => this.recompute(state)),
-      view: undefined,
-      computations: 0,
-      side: undefined,
+  /** What compare mode needs from the page: b's side (the run on screen) and the shared parts. */
+  private compareApp(): CompareApp {
+    return {
+      host: this.host,
+      runId: this.runId,
+      panes: this.panes,
+      bPane: this.graphHost,
+      readOnly: () => this.readOnly,
+      graph: () => this.graph,
+      selected: () => this.selected,
+      visibleCount: () => this.visibleCount,
+      orientation: () => this.orientation,
+      select: (id, reveal) => this.select(id, reveal),
+      clearSelection: () => this.clearSelection(),
+      selectOnly: (id, reveal) => this.selectOnly(id, reveal),
+      inspect: (node, decision, announcement) => this.inspect(node, decision, announcement),
+      redraw: () => this.redraw(),
+      saveState: () => this.saveState(),
+      showBanner: (text) => this.showBanner(text),
+      exited: (wasOnA) => this.exitedCompare(wasOnA),
     };
-    this.compareState = state;
-    this.panes.prepend(pane.element);
-    this.panes.classList.add('rt-comparing');
-    this.graphHost.classList.add('rt-pane-b');
-    this.saveState();
-    try {
-      await pane.load();
-    } catch (cause) {
-      if (this.compareState !== state) return;
-      this.leaveCompare();
-      if (summary) summary.textContent = `Could not compare with ${against}: ${describe(cause)}`;
-      return;
-    }
-    if (this.compareState !== state) return;
-    this.renderCompareHeader();
-    state.throttle.request();
-  }
-
-  /** One computation of the diff (paced by the state's Throttle): tints both panes, reports it. */
-  private async recompute(state: CompareState): Promise<void> {
-    let diff: Awaited<ReturnType<Host['diff']>>;
-    try {
-      diff = await this.host.diff(state.against, this.runId);
-    } catch (cause) {
-      const summary = this.part('diff-summary');
-      if (this.compareState === state && summary) summary.textContent = `Could not compare with ${state.against}: ${describe(cause)}`;
-      return;
-    }
-    if (this.compareState !== state) return;
-    const first = state.view === undefined;
-    const selectedBefore = state.side === 'a' ? state.pane.selected : this.selected;
-    const entryBefore =
-      selectedBefore === undefined || state.side === undefined ? undefined : state.view?.entries[state.side].get(selectedBefore);
-    const view = pairRuns(diff);
-    state.view = view;
-    state.computations++;
-    const summary = this.part('diff-summary');
-    if (summary) summary.textContent = diffSummary(diffView(diff));
-    this.renderCompareHeader();
-    state.pane.setDiff(view.changes.a, view.firstDivergence?.a ?? undefined);
-    this.host.compared({ a: view.a, b: view.b, firstDivergenceKey: view.firstDivergence?.key ?? null, counts: { ...view.counts } });
-    const divergence = view.firstDivergence;
-    if (first && divergence !== null) {
-      // Both sides scroll to where the runs part; the side that has the node is inspected.
-      if (divergence.b !== null && this.graph.get(divergence.b) !== undefined) this.selectPaired('b', divergence.b, true);
-      else if (divergence.a !== null) this.selectPaired('a', divergence.a, true);
-      return;
-    }
-    // A live recomputation: the selection, zoom and collapsed state stay; the inspector is redone
-    // only when the selected node's entry changed (its a:/b: or its counterpart).
-    const side = state.side;
-    const entryAfter = selectedBefore === undefined || side === undefined ? undefined : view.entries[side].get(selectedBefore);
-    if (selectedBefore !== undefined && side !== undefined && JSON.stringify(entryBefore) !== JSON.stringify(entryAfter)) {
-      if (side === 'b') state.pane.select(counterpart(view, 'b', selectedBefore) ?? state.pane.selected, false);
-      else this.selectOnly(counterpart(view, 'a', selectedBefore) ?? this.selected, false);
-      this.inspectPaired(side, selectedBefore);
-    } else this.redraw();
-  }
-
-  private renderCompareHeader(): void {
-    const state = this.compareState;
-    const header = this.part('compare-header');
-    if (state === undefined || header === undefined) return;
-    const a = state.pane.run;
-    const b = this.graph.run;
-    this.bLabel.textContent = `b · ${b.workflow} · ${b.id} · ${b.status} · ${this.graph.size} nodes`;
-    header.textContent = compareTitle({ id: state.against, status: a?.status ?? '…' }, { id: this.runId, status: this.graph.run.status });
-  }
-
-  /**
-   * Selects a node on one side and its counterpart (same key) on the other; the inspector shows
-   * the node clicked with its a:/b: output diff. `reveal` scrolls both panes to their node.
-   */
-  private selectPaired(side: Side, id: string | undefined, reveal: boolean): void {
-    const state = this.compareState;
-    if (state === undefined) {
-      if (id === undefined) this.clearSelection();
-      else this.select(id, reveal);
-      return;
-    }
-    if (id === undefined) {
-      state.side = undefined;
-      state.pane.select(undefined, false);
-      this.clearSelection();
-      return;
-    }
-    const other = state.view === undefined ? undefined : counterpart(state.view, side, id);
-    state.side = side;
-    if (side === 'a') {
-      state.pane.select(id, reveal);
-      this.selectOnly(other, reveal || other !== undefined);
-    } else {
-      this.selectOnly(id, reveal);
-      state.pane.select(other, reveal || other !== undefined);
-    }
-    this.inspectPaired(side, id);
   }
 
   /** b's selection without touching the inspector (the paired selection decides what it shows). */
@@ -774,20 +527,8 @@ export class GraphApp {
     this.saveState();
   }
 
-  private inspectPaired(side: Side, id: string): void {
-    const node = side === 'a' ? this.compareState?.pane.get(id) : this.graph.get(id);
-    if (node === undefined) return;
-    this.announcer.textContent = `${side}: ${node.kind} ${node.name ?? node.id}, ${node.status}`;
-    void this.inspector.show(node, side === 'b' ? this.graph.decisions.get(id) : this.compareState?.pane.graph?.decisions.get(id));
-    this.redraw();
-  }
-
-  /** Esc / Exit compare: back to the single graph of this run, keeping its selection and zoom. */
-  private exitCompare(): void {
-    const wasOnA = this.compareState?.side === 'a';
-    this.leaveCompare();
-    this.diffBar.hidden = true;
-    this.diffBar.replaceChildren();
+  /** Back to the single graph of this run after compare mode, keeping its selection and zoom. */
+  private exitedCompare(wasOnA: boolean): void {
     this.saveState();
     if (this.selected !== undefined) this.select(this.selected, false);
     else {
@@ -796,25 +537,13 @@ export class GraphApp {
     }
   }
 
-  private leaveCompare(): void {
-    const state = this.compareState;
-    if (state === undefined) return;
-    this.compareState = undefined;
-    state.throttle.stop();
-    state.pane.dispose();
-    this.panes.classList.remove('rt-comparing');
-    this.graphHost.classList.remove('rt-pane-b');
-    const header = this.part('compare-header');
-    if (header) header.textContent = '';
-  }
-
-  // ---- selection, collapse, search, keys -------------------------------------------------------
+  // ---- selection, collapse, keys ---------------------------------------------------------------
 
   private select(id: string, reveal = true): void {
     const node = this.graph.get(id);
     if (node === undefined) return;
-    if (this.compareState !== undefined) {
-      this.selectPaired('b', id, reveal);
+    if (this.compare.active) {
+      this.compare.selectPaired('b', id, reveal);
       return;
     }
     if (expandTo(this.graph, this.collapsed, id)) this.relayout();
@@ -823,17 +552,19 @@ export class GraphApp {
       this.autoFit = false;
       this.canvas.reveal(id);
     }
-    this.announcer.textContent = `${node.kind} ${node.name ?? node.id}, ${node.status}`;
-    void this.inspector.show(node, this.graph.decisions.get(id));
-    this.redraw();
+    this.inspect(node, this.graph.decisions.get(id), `${node.kind} ${node.name ?? node.id}, ${node.status}`);
     this.saveState();
   }
 
+  /** The inspector shows the node (of either run while comparing); the live region announces it. */
+  private inspect(node: NodeSummary, decision: Decision | undefined, announcement: string): void {
+    this.announcer.textContent = announcement;
+    void this.inspector.show(node, decision);
+    this.redraw();
+  }
+
   private clearSelection(): void {
-    if (this.compareState !== undefined) {
-      this.compareState.side = undefined;
-      this.compareState.pane.select(undefined, false);
-    }
+    this.compare.clearA();
     this.selected = undefined;
     this.inspector.showEmpty();
     this.redraw();
@@ -859,31 +590,8 @@ export class GraphApp {
     this.orientation = this.orientation === 'top-down' ? 'left-right' : 'top-down';
     this.relayout();
     this.canvas.fit(true);
-    this.compareState?.pane.setOrientation(this.orientation);
+    this.compare.setOrientation(this.orientation);
     this.saveState();
-  }
-
-  private search(query: string): void {
-    this.query = query;
-    this.matchIndex = -1;
-    this.recomputeMatches();
-    this.redraw();
-  }
-
-  private recomputeMatches(): void {
-    const current = this.matches[this.matchIndex];
-    this.matches = searchNodes(this.graph, this.query);
-    this.matchIndex = current === undefined ? -1 : this.matches.indexOf(current);
-    this.matchLabel.textContent =
-      this.query.trim() === '' ? '' : this.matches.length === 0 ? 'No matches' : `${this.matchIndex + 1 || '–'} of ${this.matches.length}`;
-  }
-
-  private stepMatch(by: 1 | -1): void {
-    this.matchIndex = stepMatch(this.matches.length, this.matchIndex, by);
-    const id = this.matches[this.matchIndex];
-    this.matchLabel.textContent =
-      this.matches.length === 0 ? (this.query === '' ? '' : 'No matches') : `${this.matchIndex + 1} of ${this.matches.length}`;
-    if (id !== undefined) this.select(id, true);
   }
 
   private onKey(event: KeyboardEvent): void {
@@ -935,11 +643,11 @@ export class GraphApp {
         return;
       case 'Escape':
         // Handled on the document while comparing (Esc leaves compare).
-        if (this.compareState === undefined) this.clearSelection();
+        if (!this.compare.active) this.clearSelection();
         return;
       case 'f':
         this.canvas.fit();
-        this.compareState?.pane.fit();
+        this.compare.fit();
         return;
       case 'o':
         this.toggleOrientation();
@@ -964,19 +672,11 @@ export class GraphApp {
         collapsed: [...this.collapsed],
         zoom: { ...this.canvas.view },
         orientation: this.orientation,
-        ...(this.compareState === undefined ? {} : { compareWith: this.compareState.against }),
+        ...(this.compare.against === undefined ? {} : { compareWith: this.compare.against }),
       };
       this.host.setState(state);
     }, 300);
   }
-}
-
-/** Esc in the search or compare field belongs to the field. */
-function isTextEntry(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  return (
-    target.isContentEditable || target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName.startsWith('VSCODE-TEXT')
-  );
 }
 
 function div(className: string): HTMLElement {

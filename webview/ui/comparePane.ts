@@ -11,8 +11,8 @@ import { GraphCanvas, type View } from '../render/graphCanvas';
  * The left pane of the side-by-side compare: run `a` (the base) in its own tree, drawn by the same
  * GraphCanvas as the main graph (app.ts draws `b`, the run on screen, on the right). It loads the
  * run, follows its live changes (layout paced like the main graph's: at once when cheap, else
- * after 4× its last duration) and keeps its own zoom, selection and collapsed state; the app
- * gives it the diff tints and pairs its selection with b's.
+ * after 4× its last duration) and keeps its own zoom, selection and collapsed state; compare
+ * mode (compareMode.ts) gives it the diff tints and pairs its selection with b's.
  */
 export interface ComparePaneEvents {
   /** A node was clicked (undefined: empty space). */
