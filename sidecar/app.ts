@@ -52,14 +52,15 @@ export function createApp(deps: AppDeps): Koa {
   const { store, relay, neo4j, redis } = deps.backends;
   // Data routes wait for the store's schema (Neo4j may come up after the sidecar).
   app.use(async (ctx, next) => {
-    if (
-      !deps.backends.storeReady() &&
-      ctx.path.startsWith('/api/') &&
-      !ctx.path.startsWith('/api/health') &&
-      ctx.path !== '/api/openapi.json' &&
-      // Listing the declared workflows reads runtrail.json only.
-      !(ctx.method === 'GET' && ctx.path === '/api/workflows')
-    ) {
+    const dataRoute =
+      (ctx.path.startsWith('/api/') &&
+        !ctx.path.startsWith('/api/health') &&
+        ctx.path !== '/api/openapi.json' &&
+        // Listing the declared workflows reads runtrail.json only.
+        !(ctx.method === 'GET' && ctx.path === '/api/workflows')) ||
+      // OTLP ingest writes runs and nodes (exporters retry a 503).
+      ctx.path.startsWith('/v1/');
+    if (!deps.backends.storeReady() && dataRoute) {
       throw new DomainError(
         'unavailable',
         `The ${store.kind} store is not ready yet (connecting or setting up its schema): retry shortly.`,
@@ -89,7 +90,7 @@ export function createApp(deps: AppDeps): Koa {
     nodeRoutes(store).router,
     bundleRoutes({ store, ingest: deps.ingest, relay, version: deps.version, limits: deps.limits }).router,
     legacyRoutes(store, deps.ingest, deps.limits).router,
-    otlpRoutes({ store, ingest: deps.ingest, relay, token: deps.token, storeReady: deps.backends.storeReady, limits: deps.limits }),
+    otlpRoutes({ store, ingest: deps.ingest, relay, limits: deps.limits }),
     // The graph page for browsers: public, no data (the UI calls /api with the token it is given).
     uiRoutes(),
   ];

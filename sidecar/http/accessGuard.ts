@@ -23,22 +23,22 @@ export function hostGuard(allowedHosts: readonly string[]) {
 }
 
 /**
- * Every /api route except the health checks needs `Authorization: Bearer <token>`. Compared in
- * constant time over digests so neither length nor prefix leaks.
+ * Every /api route except the health checks, and OTLP ingest under /v1/ (where OpenTelemetry
+ * exporters send), needs `Authorization: Bearer <token>`. Compared in constant time over digests
+ * so neither length nor prefix leaks.
  */
 export function requireToken(token: string) {
   const expected = digest(token);
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (ctx.path.startsWith('/api/') && !isPublic(ctx.path)) {
+    const otlp = ctx.path.startsWith('/v1/');
+    if ((ctx.path.startsWith('/api/') && !isPublic(ctx.path)) || otlp) {
       const header = ctx.get('authorization');
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (match?.[1] === undefined) {
-        throw new DomainError(
-          'unauthorized',
-          header === ''
-            ? 'Missing Authorization header: send "Authorization: Bearer <token>" (runtrail token prints it).'
-            : 'Malformed Authorization header: expected "Bearer <token>".',
-        );
+        const missing = otlp
+          ? 'Missing Authorization header: set OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token> (runtrail token prints it).'
+          : 'Missing Authorization header: send "Authorization: Bearer <token>" (runtrail token prints it).';
+        throw new DomainError('unauthorized', header === '' ? missing : 'Malformed Authorization header: expected "Bearer <token>".');
       }
       if (!timingSafeEqual(digest(match[1]), expected)) {
         throw new DomainError('unauthorized', "Invalid token: it does not match this sidecar's token.");

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { DomainError } from '../errors';
@@ -14,31 +13,19 @@ export interface OtlpRouteDeps {
   readonly store: RunStore;
   readonly ingest: IngestQueue;
   readonly relay: Relay;
-  readonly token: string;
-  readonly storeReady: () => boolean;
   readonly limits: { readonly maxBodyBytes: number; readonly maxFieldBytes: number };
 }
 
 /**
  * OTLP/HTTP trace ingest: `POST /v1/traces` (the path OTel exporters append to
- * OTEL_EXPORTER_OTLP_ENDPOINT). It lives outside /api/ because that is where exporters send, so it
- * checks the bearer token itself, exactly as the /api guard does. Success answers an
+ * OTEL_EXPORTER_OTLP_ENDPOINT), outside /api/ because that is where exporters send; the token
+ * guard (accessGuard.ts) covers it like /api. Success answers an
  * ExportTraceServiceResponse in the request's encoding; failures answer the usual error JSON.
  */
 export function otlpRoutes(deps: OtlpRouteDeps): Router {
   const router = new Router();
-  const expected = digest(deps.token);
 
   router.post('/v1/traces', async (ctx: Context) => {
-    checkToken(ctx.get('authorization'), expected);
-    if (!deps.storeReady()) {
-      throw new DomainError(
-        'unavailable',
-        `The ${deps.store.kind} store is not ready yet (connecting or setting up its schema): retry shortly.`,
-        undefined,
-        2,
-      );
-    }
     const { encoding, request } = await readTraceRequest(
       ctx.req as AsyncIterable<Buffer>,
       { contentType: ctx.get('content-type'), contentEncoding: ctx.get('content-encoding'), contentLength: ctx.get('content-length') },
@@ -70,23 +57,4 @@ export function otlpRoutes(deps: OtlpRouteDeps): Router {
   });
 
   return router;
-}
-
-function checkToken(header: string, expected: Buffer): void {
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (match?.[1] === undefined) {
-    throw new DomainError(
-      'unauthorized',
-      header === ''
-        ? 'Missing Authorization header: set OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token> (runtrail token prints it).'
-        : 'Malformed Authorization header: expected "Bearer <token>".',
-    );
-  }
-  if (!timingSafeEqual(digest(match[1]), expected)) {
-    throw new DomainError('unauthorized', "Invalid token: it does not match this sidecar's token.");
-  }
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
