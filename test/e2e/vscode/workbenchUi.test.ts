@@ -199,6 +199,24 @@ describe('VS Code workbench UI (code-server, headless Chromium)', function () {
     await shot('08-graph-reveal-source');
   });
 
+  it("forks the run at a node with one click on the node's inline action: the fork is listed and its graph opens", async () => {
+    const runs = runsView().locator('.monaco-list-row[aria-level="2"]');
+    const before = await runs.count();
+    const node = runsView().locator('.monaco-list-row[aria-level="4"]', { hasText: 'shout' }).first();
+    await node.hover();
+    await node.locator('.action-label[aria-label^="Fork Run Here"]').click();
+    // The fork opens as it starts: a second graph panel, and a new run row in the Runs view.
+    await page
+      .locator('.tab', { hasText: /greet|Run / })
+      .nth(1)
+      .waitFor({ timeout: 30_000 });
+    await runs.nth(before).waitFor({ timeout: 30_000 });
+    const graph = await graphFrame();
+    const state = await waitForHook(graph, "g.runStatus === 'ok' && g.nodeCount === 4");
+    assert.notEqual(state.runId, '', 'the fork has a run id');
+    await shot('09-forked-from-runs-view');
+  });
+
   it('leaves no sidecar process behind when VS Code shuts down', async () => {
     if (!server) throw new Error('no code-server');
     const vscodeServer = server;
