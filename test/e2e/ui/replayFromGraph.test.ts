@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { z } from 'zod';
+import { RunFamily } from '../../../protocol/replay';
 import { FlatTree, Node, Run } from '../../../protocol/runs';
 import { spawnCli } from '../../fixtures/cli/cliProcess';
 import { readJson } from '../../fixtures/sidecarApp';
@@ -156,5 +157,60 @@ describe('replay, fork and compare from the run graph page (/ui)', function () {
     await shot(page, 'diff-mode');
     assert.deepEqual(ui.errors, [], 'the page logged no errors');
     assert.deepEqual(ui.cspViolations, [], 'no CSP violations');
+  });
+
+  it('forks a run whose command runtrail.json does not declare only after the person confirms it', async () => {
+    if (!sidecar || !ui) throw new Error('not set up');
+    const { url, token } = sidecar;
+    const send = (method: string, pathname: string, body: unknown) =>
+      fetch(`${url}${pathname}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // As a script started from a terminal records itself: its own argv, no declared workflow.
+    const command = [process.execPath, '-e', "console.log('replayed')"];
+    const created = await send('POST', '/api/runs', { workflow: 'terminal-script', command, cwd: repoRoot });
+    const script = await readJson(created, Run);
+    const nodeId = `${script.id}-step`;
+    assert.equal(
+      (await send('POST', `/api/runs/${script.id}/nodes`, { nodes: [{ id: nodeId, key: '/step#0', name: 'step', status: 'ok' }] })).status,
+      200,
+    );
+    assert.equal((await send('PATCH', `/api/runs/${script.id}`, { status: 'ok' })).status, 200);
+    const page = ui.page;
+    const dialogs: string[] = [];
+    let answer = false;
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void (answer ? dialog.accept() : dialog.dismiss());
+    });
+    await page.goto(uiUrl(sidecar, script.id));
+    await waitForGraph(page, 'g.nodeCount > 0 && g.visibleCount > 0');
+    await selectByName(page, 'step', nodeId);
+    const graph = new GraphDriver(page);
+
+    // Declined: nothing runs, the page stays on the run and says why.
+    await graph.button('Fork here').click();
+    await page
+      .getByText(/running its command was declined/)
+      .first()
+      .waitFor({ timeout: 30_000 });
+    assert.equal(dialogs.length, 1);
+    assert.match(dialogs[0] as string, /was not started from a workflow of runtrail\.json/);
+    assert.ok((dialogs[0] as string).includes("console.log('replayed')"), `the dialog shows the command: ${dialogs[0]}`);
+    assert.equal(new URL(page.url()).searchParams.get('run'), script.id);
+    const family = await api(`/api/runs/${script.id}/family`, RunFamily);
+    assert.equal(family.runs.length, 1, 'no replay was started');
+
+    // Confirmed: the fork starts and opens.
+    answer = true;
+    await graph.button('Fork here').click();
+    await page.waitForURL((u) => u.searchParams.get('run') !== script.id, { timeout: 30_000 });
+    const forkId = new URL(page.url()).searchParams.get('run') as string;
+    const fork = await api(`/api/runs/${forkId}`, Run);
+    assert.equal(fork.replayOf, script.id);
+    assert.equal(fork.forkedFromNode, nodeId);
+    assert.equal(dialogs.length, 2);
   });
 });
