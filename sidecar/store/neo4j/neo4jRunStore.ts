@@ -99,11 +99,16 @@ RETURN ${nodeSummaryMap('n', 'output: n.output, attributes: n.attributes')} AS n
 ORDER BY n.seq, n.id`;
 
 // Real nodes only (placeholders have no seq), whole, in sibling order.
+// One range seek on (runId, seq) from the cursor on, read in index order and stopped after a page
+// (PartialTop): ordering by runId too is what lets the planner use the index's order. The tie on
+// seq is a CASE, not an OR: an OR is planned as a union of two seeks, which loses the order and
+// sorts every remaining node on every page (bench/interop: 50,000 nodes exported in 6.1 s before, 1.9 s now).
 const listNodesWithPayloadsQuery = (paged: boolean) => `
-MATCH (n:Node {runId: $runId})
-WHERE n.seq IS NOT NULL${paged ? ' AND (n.seq > $afterSeq OR (n.seq = $afterSeq AND n.id > $afterId))' : ''}
+MATCH (n:Node)
+USING INDEX n:Node(runId, seq)
+WHERE n.runId = $runId AND ${paged ? 'n.seq >= $afterSeq AND CASE WHEN n.seq > $afterSeq THEN true ELSE n.id > $afterId END' : 'n.seq IS NOT NULL'}
 RETURN ${nodeMap('n')} AS node
-ORDER BY n.seq, n.id
+ORDER BY n.runId, n.seq, n.id
 LIMIT $limit`;
 
 // The root is the ancestor without a parent (a placeholder parent counts as one); only that one

@@ -22,6 +22,8 @@ export const schemaStatements: readonly string[] = [
   // parentId (nulls are not indexed), so placed roots carry `rootOf` = their run id instead.
   'CREATE INDEX node_parent_seq IF NOT EXISTS FOR (n:Node) ON (n.parentId, n.seq)',
   'CREATE INDEX node_root_seq IF NOT EXISTS FOR (n:Node) ON (n.rootOf, n.seq)',
+  // A whole run in seq order a page at a time (bundle export): one range seek per page.
+  'CREATE INDEX node_run_seq IF NOT EXISTS FOR (n:Node) ON (n.runId, n.seq)',
   // Search, newest first: walking this index in order stops at the first page of matches.
   'CREATE INDEX node_started_at IF NOT EXISTS FOR (n:Node) ON (n.startedAt)',
 ];
