@@ -1,4 +1,5 @@
-import { type FlatTree, type Run, RunStatus, terminalStatuses } from '../../protocol/runs';
+import { applyNodeDelta, emptyNodeSummary } from '../../protocol/nodeDelta';
+import { type FlatTree, type NodeSummary, type Run, RunStatus, terminalStatuses } from '../../protocol/runs';
 import { booleanOption, type CliContext, type CommandSpec, stringsOption } from './cliContext';
 import { CliError, exitCodes, UsageError } from './cliError';
 import { type SidecarClient, SidecarHttpError } from './sidecarClient';
@@ -81,19 +82,9 @@ async function unknownWorkflow(client: SidecarClient, workflow: string, original
   }
 }
 
+/** A node as followed: its summary (protocol/nodeDelta.ts rules) and what was printed of it. */
 interface LiveNode {
-  id: string;
-  parentId: string | null | undefined;
-  kind: string | undefined;
-  name: string | null | undefined;
-  status: RunStatus;
-  startedAt: string | undefined;
-  endedAt: string | undefined;
-  tokensIn: number | undefined;
-  tokensOut: number | undefined;
-  error: unknown;
-  /** Created because a child named it as parent; its own record has not arrived. */
-  placeholder: boolean;
+  summary: NodeSummary;
   printedStart: boolean;
   printedEnd: boolean;
   /** Cached once the chain up to a root is known. */
@@ -182,54 +173,31 @@ class LiveRun {
     return run.status === 'ok' ? exitCodes.ok : run.status === 'cancelled' ? exitCodes.cancelled : exitCodes.failed;
   }
 
-  /** Applies one node upsert delta (fields it lacks keep their value) and prints what changed. */
+  /** Applies one node upsert delta (the store's rules: protocol/nodeDelta.ts) and prints what changed. */
   private apply(delta: Record<string, unknown>): void {
     const id = typeof delta.id === 'string' ? delta.id : undefined;
     if (id === undefined) return;
-    const node = this.nodes.get(id) ?? this.create(id);
-    node.placeholder = false;
-    if (delta.parentId !== undefined && node.parentId === undefined) {
-      node.parentId = typeof delta.parentId === 'string' ? delta.parentId : null;
-      if (node.parentId !== null && !this.nodes.has(node.parentId)) this.create(node.parentId);
+    const existing = this.nodes.get(id);
+    const summary = applyNodeDelta(existing?.summary, { ...delta, runId: this.run.id, id });
+    const node = existing ?? this.track(summary);
+    node.summary = summary;
+    // A parent named before its own record arrives: known as a placeholder until then.
+    if (summary.parentId !== null && !this.nodes.has(summary.parentId)) {
+      this.track(emptyNodeSummary(this.run.id, summary.parentId, true));
     }
-    if (typeof delta.kind === 'string') node.kind = delta.kind;
-    if (typeof delta.name === 'string') node.name = delta.name;
-    if (typeof delta.startedAt === 'string') node.startedAt ??= delta.startedAt;
-    if (typeof delta.endedAt === 'string') node.endedAt = delta.endedAt;
-    if (typeof delta.tokensIn === 'number') node.tokensIn = delta.tokensIn;
-    if (typeof delta.tokensOut === 'number') node.tokensOut = delta.tokensOut;
-    if (delta.error !== undefined) node.error = delta.error;
-    const status = RunStatus.safeParse(delta.status);
-    // A finished node stays finished, whatever order records arrive in.
-    if (status.success && !terminalStatuses.includes(node.status)) node.status = status.data;
     if (!node.printedEnd) this.printNode(node);
   }
 
-  private create(id: string): LiveNode {
-    const node: LiveNode = {
-      id,
-      parentId: undefined,
-      kind: undefined,
-      name: undefined,
-      status: 'running',
-      startedAt: undefined,
-      endedAt: undefined,
-      tokensIn: undefined,
-      tokensOut: undefined,
-      error: undefined,
-      placeholder: true,
-      printedStart: false,
-      printedEnd: false,
-      depth: undefined,
-    };
-    this.nodes.set(id, node);
+  private track(summary: NodeSummary): LiveNode {
+    const node: LiveNode = { summary, printedStart: false, printedEnd: false, depth: undefined };
+    this.nodes.set(summary.id, node);
     return node;
   }
 
   private printNode(node: LiveNode): void {
-    if (node.placeholder || this.quiet) return;
-    const finished = terminalStatuses.includes(node.status);
-    if (node.kind === 'log') {
+    if (node.summary.placeholder || this.quiet) return;
+    const finished = terminalStatuses.includes(node.summary.status);
+    if (node.summary.kind === 'log') {
       // A log line is whole when it arrives: print it once.
       if (!node.printedStart) this.print(this.indent(node) + nodeLine(this.view(node), this.ctx.colors));
       node.printedStart = node.printedEnd = true;
@@ -238,31 +206,29 @@ class LiveRun {
     if (!finished && !node.printedStart) {
       const text = this.indent(node) + nodeLine(this.view(node), this.ctx.colors);
       this.print(text);
-      this.lastStart = { id: node.id, text };
+      this.lastStart = { id: node.summary.id, text };
       node.printedStart = true;
     } else if (finished && !node.printedEnd) {
       const text = this.indent(node) + nodeLine(this.view(node), this.ctx.colors);
       // `● step plan` directly followed by `✓ step plan 1.2s`: on a TTY the second replaces the first.
-      const replaced = this.lastStart?.id === node.id && this.progress.replaceLast(this.lastStart.text, text);
+      const replaced = this.lastStart?.id === node.summary.id && this.progress.replaceLast(this.lastStart.text, text);
       if (!replaced) this.print(text);
       node.printedStart = node.printedEnd = true;
     }
   }
 
-  private view(node: LiveNode): NodeView {
-    const started = node.startedAt === undefined ? Number.NaN : Date.parse(node.startedAt);
-    const ended = node.endedAt === undefined ? Number.NaN : Date.parse(node.endedAt);
+  private view({ summary }: LiveNode): NodeView {
     return {
-      id: node.id,
-      kind: node.kind,
-      name: node.name,
-      status: node.status,
+      id: summary.id,
+      kind: summary.kind,
+      name: summary.name,
+      status: summary.status,
       // A start line is printed as the node starts: its elapsed time would only say how late.
       startedAt: undefined,
-      durationMs: Number.isNaN(started) || Number.isNaN(ended) ? null : Math.max(0, ended - started),
-      tokensIn: node.tokensIn,
-      tokensOut: node.tokensOut,
-      error: node.error,
+      durationMs: summary.durationMs,
+      tokensIn: summary.tokensIn,
+      tokensOut: summary.tokensOut,
+      error: summary.error ?? undefined,
     };
   }
 
@@ -277,19 +243,19 @@ class LiveRun {
     let complete = true;
     let current = node;
     const seen = new Set<string>();
-    while (current.parentId) {
-      const parent = this.nodes.get(current.parentId);
-      if (parent === undefined || seen.has(parent.id)) break;
-      seen.add(parent.id);
+    while (current.summary.parentId) {
+      const parent = this.nodes.get(current.summary.parentId);
+      if (parent === undefined || seen.has(parent.summary.id)) break;
+      seen.add(parent.summary.id);
       depth++;
       if (parent.depth !== undefined) {
         depth += parent.depth;
         break;
       }
-      if (parent.placeholder) complete = false;
+      if (parent.summary.placeholder) complete = false;
       current = parent;
     }
-    if (complete && !node.placeholder) node.depth = depth;
+    if (complete && !node.summary.placeholder) node.depth = depth;
     return depth;
   }
 
@@ -330,10 +296,10 @@ class LiveRun {
   private progressText(): string {
     let count = 0;
     let running = 0;
-    for (const node of this.nodes.values()) {
-      if (node.placeholder) continue;
+    for (const { summary } of this.nodes.values()) {
+      if (summary.placeholder) continue;
       count++;
-      if (node.status === 'running') running++;
+      if (summary.status === 'running') running++;
     }
     const parts = [`${count} node${count === 1 ? '' : 's'}`, `${running} running`, formatDuration(Date.now() - this.startedAt)];
     if (this.cancelling) parts.push('cancelling…');
