@@ -31,6 +31,7 @@ export const serveCommand: CommandSpec = {
     port: { type: 'string', value: 'n', description: 'port to listen on; 0 picks a free one (RUNTRAIL_PORT, default 7317)' },
     host: { type: 'string', value: 'host', description: 'address to bind (RUNTRAIL_HOST, default 127.0.0.1)' },
     'data-dir': { type: 'string', value: 'dir', description: 'embedded store and token file (RUNTRAIL_DATA_DIR)' },
+    workspace: { type: 'string', value: 'dir', description: 'folder whose runtrail.json declares the workflows (RUNTRAIL_WORKSPACE)' },
     'log-level': {
       type: 'string',
       value: 'level',

@@ -42,6 +42,26 @@ describe('CLI serve (runtrail serve)', function () {
     }
   });
 
+  it('reads the workflows of the folder --workspace names', async () => {
+    const workspace = path.join(dataDir, 'ws');
+    fs.mkdirSync(workspace);
+    fs.writeFileSync(path.join(workspace, 'runtrail.json'), JSON.stringify({ workflows: { hello: { command: ['node', '-e', '0'] } } }));
+    const serve = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--workspace', workspace], {});
+    try {
+      const [, url] = await serve.waitForOutput(/^Runtrail sidecar listening on (http:\/\/127\.0\.0\.1:\d+)$/m, 30_000);
+      const token = fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
+      const res = await fetch(`${url}/api/workflows`, { headers: { authorization: `Bearer ${token}` } });
+      const list = (await res.json()) as { configFile: string; workflows: { name: string }[] };
+      assert.equal(list.configFile, path.join(workspace, 'runtrail.json'));
+      assert.deepEqual(
+        list.workflows.map((w) => w.name),
+        ['hello'],
+      );
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it('exits 1 with one line when the port is taken', async () => {
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => blocker.once('listening', resolve));
