@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ImportResponse, redactionNames } from '../../protocol/bundle';
-import { ErrorBody } from '../../protocol/errors';
 import { booleanOption, type CommandSpec, stringOption } from './cliContext';
 import { CliError, UsageError } from './cliError';
 import { oneLine, type SidecarClient } from './sidecarClient';
@@ -38,7 +37,7 @@ export const exportCommand: CommandSpec = {
       await res.body?.cancel();
       throw new CliError(`no run ${JSON.stringify(runId)}`);
     }
-    if (!res.ok) throw await httpError(res);
+    if (!res.ok) throw await client.errorOf(res);
     const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     if (outFile === undefined) {
       for await (const chunk of body) await write(ctx.stdout, (chunk as Buffer).toString('utf8'));
@@ -99,7 +98,7 @@ export const importCommand: CommandSpec = {
       body: Readable.toWeb(source) as ReadableStream,
       duplex: 'half',
     } as RequestInit);
-    if (!res.ok) throw await httpError(res);
+    if (!res.ok) throw await client.errorOf(res);
     const parsed = ImportResponse.safeParse(await res.json().catch(() => undefined));
     if (!parsed.success)
       throw new CliError(`the sidecar at ${client.url} answered the import in an unexpected shape: is it another version of Runtrail?`);
@@ -125,24 +124,6 @@ async function send(client: SidecarClient, pathname: string, init: RequestInit):
   } catch (error) {
     throw client.unreachable(error);
   }
-}
-
-/** One line from an error answer: the sidecar's message, then status and code. */
-async function httpError(res: Response): Promise<CliError> {
-  let code = `http_${res.status}`;
-  let message = res.statusText || `HTTP ${res.status}`;
-  try {
-    const body = ErrorBody.safeParse(await res.json());
-    if (body.success) {
-      code = body.data.error.code;
-      message = body.data.error.message;
-    }
-  } catch {
-    // Not JSON: the status line is all there is.
-  }
-  if (res.status === 401)
-    return new CliError(`the sidecar refused the request (401 ${code}): check --token or RUNTRAIL_TOKEN (runtrail token)`);
-  return new CliError(`${oneLine(message).replace(/\.$/, '')} (${res.status} ${code})`);
 }
 
 async function write(out: Output, text: string): Promise<void> {

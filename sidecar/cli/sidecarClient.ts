@@ -210,7 +210,7 @@ export class SidecarClient {
     const headers = this.headers({ accept: 'text/event-stream' });
     if (lastEventId !== undefined) headers.set('last-event-id', lastEventId);
     const res = await this.send(this.href('/api/events', query), { headers, signal });
-    if (!res.ok) throw await this.httpError(res);
+    if (!res.ok) throw await this.errorOf(res);
     return res;
   }
 
@@ -223,7 +223,7 @@ export class SidecarClient {
     const signal = AbortSignal.timeout(requestTimeoutMs);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const res = await this.send(this.href(pathname, options.query), { method, headers, body, signal });
-    if (!res.ok) throw await this.httpError(res);
+    if (!res.ok) throw await this.errorOf(res);
     if (options.schema === undefined) {
       await res.body?.cancel();
       return undefined as S extends z.ZodType ? z.infer<S> : undefined;
@@ -293,7 +293,8 @@ export class SidecarClient {
     return '';
   }
 
-  private async httpError(res: Response): Promise<SidecarHttpError> {
+  /** One line from an error answer: the sidecar's message, then status and code (401: how to fix the token). */
+  async errorOf(res: Response): Promise<SidecarHttpError> {
     let code = `http_${res.status}`;
     let message = res.statusText || `HTTP ${res.status}`;
     try {
