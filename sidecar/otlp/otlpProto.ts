@@ -8,7 +8,7 @@ import type {
   OtlpSpan,
   OtlpTraceRequest,
 } from './otlpModel';
-import { ProtoReader, ProtoWriter, WireType } from './protoWire';
+import { type FieldReaders, ProtoReader, ProtoWriter, WireType } from './protoWire';
 
 /**
  * OTLP/protobuf: ExportTraceServiceRequest in, ExportTraceServiceResponse out. Field numbers from
@@ -18,277 +18,115 @@ import { ProtoReader, ProtoWriter, WireType } from './protoWire';
  */
 
 export function decodeTraceRequest(bytes: Buffer): OtlpTraceRequest {
-  const reader = new ProtoReader(bytes);
-  const resourceSpans: OtlpResourceSpans[] = [];
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.bytes);
-      resourceSpans.push(decodeResourceSpans(reader.message()));
-    } else reader.skip(field.wireType);
-  }
-  return { resourceSpans };
+  return new ProtoReader(bytes).readFields(requestFields, { resourceSpans: [] });
 }
 
-function decodeResourceSpans(reader: ProtoReader): OtlpResourceSpans {
-  let resource: Attributes = {};
-  const scopeSpans: OtlpScopeSpans[] = [];
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.bytes);
-      resource = decodeResource(reader.message());
-    } else if (field.number === 2) {
-      reader.expect(field, WireType.bytes);
-      scopeSpans.push(decodeScopeSpans(reader.message()));
-    } else reader.skip(field.wireType);
-  }
-  return { resource, scopeSpans };
-}
+const bytes_ = WireType.bytes;
+const hex = (reader: ProtoReader) => reader.bytes().toString('hex');
+/** A model object while its fields are being read (the model's fields are readonly). */
+type Building<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? E[] : T[K] };
 
-function decodeResource(reader: ProtoReader): Attributes {
-  const attributes: Attributes = {};
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.bytes);
-      addKeyValue(attributes, reader.message());
-    } else reader.skip(field.wireType);
-  }
-  return attributes;
-}
+const requestFields: FieldReaders<Building<OtlpTraceRequest>> = {
+  1: [bytes_, (r, request) => request.resourceSpans.push(r.message().readFields(resourceSpansFields, { resource: {}, scopeSpans: [] }))],
+};
+
+const resourceSpansFields: FieldReaders<Building<OtlpResourceSpans>> = {
+  1: [bytes_, (r, resourceSpans) => r.message().readFields(keyValueListFields, resourceSpans.resource)],
+  2: [bytes_, (r, resourceSpans) => resourceSpans.scopeSpans.push(decodeScopeSpans(r.message()))],
+};
+
+/** Resource {1: repeated KeyValue attributes} and KeyValueList {1: repeated KeyValue values}: the same shape. */
+const keyValueListFields: FieldReaders<Attributes> = { 1: [bytes_, (r, attributes) => addKeyValue(attributes, r.message())] };
 
 function decodeScopeSpans(reader: ProtoReader): OtlpScopeSpans {
-  let scope = { name: '', version: '' };
-  const spans: OtlpSpan[] = [];
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.bytes);
-      scope = decodeScope(reader.message());
-    } else if (field.number === 2) {
-      reader.expect(field, WireType.bytes);
-      spans.push(decodeSpan(reader.message()));
-    } else reader.skip(field.wireType);
-  }
-  return { scope, spans };
+  return reader.readFields(scopeSpansFields, { scope: { name: '', version: '' }, spans: [] });
 }
 
-function decodeScope(reader: ProtoReader): { name: string; version: string } {
-  let name = '';
-  let version = '';
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.bytes);
-      name = reader.string();
-    } else if (field.number === 2) {
-      reader.expect(field, WireType.bytes);
-      version = reader.string();
-    } else reader.skip(field.wireType);
-  }
-  return { name, version };
-}
+const scopeSpansFields: FieldReaders<Building<OtlpScopeSpans>> = {
+  1: [bytes_, (r, scopeSpans) => (scopeSpans.scope = r.message().readFields(scopeFields, { name: '', version: '' }))],
+  2: [bytes_, (r, scopeSpans) => scopeSpans.spans.push(decodeSpan(r.message()))],
+};
+
+const scopeFields: FieldReaders<{ name: string; version: string }> = {
+  1: [bytes_, (r, scope) => (scope.name = r.string())],
+  2: [bytes_, (r, scope) => (scope.version = r.string())],
+};
 
 function decodeSpan(reader: ProtoReader): OtlpSpan {
-  let traceId = '';
-  let spanId = '';
-  let parentSpanId = '';
-  let name = '';
-  let kind = 0;
-  let startTimeUnixNano = 0n;
-  let endTimeUnixNano = 0n;
-  const attributes: Attributes = {};
-  const events: OtlpEvent[] = [];
-  const links: OtlpLink[] = [];
-  let status = { code: 0, message: '' };
-  while (!reader.done) {
-    const field = reader.tag();
-    switch (field.number) {
-      case 1:
-        reader.expect(field, WireType.bytes);
-        traceId = reader.bytes().toString('hex');
-        break;
-      case 2:
-        reader.expect(field, WireType.bytes);
-        spanId = reader.bytes().toString('hex');
-        break;
-      case 4:
-        reader.expect(field, WireType.bytes);
-        parentSpanId = reader.bytes().toString('hex');
-        break;
-      case 5:
-        reader.expect(field, WireType.bytes);
-        name = reader.string();
-        break;
-      case 6:
-        reader.expect(field, WireType.varint);
-        kind = reader.smallVarint();
-        break;
-      case 7:
-        reader.expect(field, WireType.fixed64);
-        startTimeUnixNano = reader.fixed64();
-        break;
-      case 8:
-        reader.expect(field, WireType.fixed64);
-        endTimeUnixNano = reader.fixed64();
-        break;
-      case 9:
-        reader.expect(field, WireType.bytes);
-        addKeyValue(attributes, reader.message());
-        break;
-      case 11:
-        reader.expect(field, WireType.bytes);
-        events.push(decodeEvent(reader.message()));
-        break;
-      case 13:
-        reader.expect(field, WireType.bytes);
-        links.push(decodeLink(reader.message()));
-        break;
-      case 15:
-        reader.expect(field, WireType.bytes);
-        status = decodeStatus(reader.message());
-        break;
-      default:
-        reader.skip(field.wireType);
-    }
-  }
-  return { traceId, spanId, parentSpanId, name, kind, startTimeUnixNano, endTimeUnixNano, attributes, events, links, status };
+  return reader.readFields(spanFields, {
+    traceId: '',
+    spanId: '',
+    parentSpanId: '',
+    name: '',
+    kind: 0,
+    startTimeUnixNano: 0n,
+    endTimeUnixNano: 0n,
+    attributes: {},
+    events: [],
+    links: [],
+    status: { code: 0, message: '' },
+  });
 }
 
-function decodeEvent(reader: ProtoReader): OtlpEvent {
-  let timeUnixNano = 0n;
-  let name = '';
-  const attributes: Attributes = {};
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.fixed64);
-      timeUnixNano = reader.fixed64();
-    } else if (field.number === 2) {
-      reader.expect(field, WireType.bytes);
-      name = reader.string();
-    } else if (field.number === 3) {
-      reader.expect(field, WireType.bytes);
-      addKeyValue(attributes, reader.message());
-    } else reader.skip(field.wireType);
-  }
-  return { timeUnixNano, name, attributes };
-}
+const spanFields: FieldReaders<Building<OtlpSpan>> = {
+  1: [bytes_, (r, span) => (span.traceId = hex(r))],
+  2: [bytes_, (r, span) => (span.spanId = hex(r))],
+  4: [bytes_, (r, span) => (span.parentSpanId = hex(r))],
+  5: [bytes_, (r, span) => (span.name = r.string())],
+  6: [WireType.varint, (r, span) => (span.kind = r.smallVarint())],
+  7: [WireType.fixed64, (r, span) => (span.startTimeUnixNano = r.fixed64())],
+  8: [WireType.fixed64, (r, span) => (span.endTimeUnixNano = r.fixed64())],
+  9: [bytes_, (r, span) => addKeyValue(span.attributes, r.message())],
+  11: [bytes_, (r, span) => span.events.push(r.message().readFields(eventFields, { timeUnixNano: 0n, name: '', attributes: {} }))],
+  13: [bytes_, (r, span) => span.links.push(r.message().readFields(linkFields, { traceId: '', spanId: '', attributes: {} }))],
+  15: [bytes_, (r, span) => (span.status = r.message().readFields(statusFields, { code: 0, message: '' }))],
+};
 
-function decodeLink(reader: ProtoReader): OtlpLink {
-  let traceId = '';
-  let spanId = '';
-  const attributes: Attributes = {};
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.bytes);
-      traceId = reader.bytes().toString('hex');
-    } else if (field.number === 2) {
-      reader.expect(field, WireType.bytes);
-      spanId = reader.bytes().toString('hex');
-    } else if (field.number === 4) {
-      reader.expect(field, WireType.bytes);
-      addKeyValue(attributes, reader.message());
-    } else reader.skip(field.wireType);
-  }
-  return { traceId, spanId, attributes };
-}
+const eventFields: FieldReaders<Building<OtlpEvent>> = {
+  1: [WireType.fixed64, (r, event) => (event.timeUnixNano = r.fixed64())],
+  2: [bytes_, (r, event) => (event.name = r.string())],
+  3: [bytes_, (r, event) => addKeyValue(event.attributes, r.message())],
+};
 
-function decodeStatus(reader: ProtoReader): { code: number; message: string } {
-  let code = 0;
-  let message = '';
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 2) {
-      reader.expect(field, WireType.bytes);
-      message = reader.string();
-    } else if (field.number === 3) {
-      reader.expect(field, WireType.varint);
-      code = reader.smallVarint();
-    } else reader.skip(field.wireType);
-  }
-  return { code, message };
-}
+const linkFields: FieldReaders<Building<OtlpLink>> = {
+  1: [bytes_, (r, link) => (link.traceId = hex(r))],
+  2: [bytes_, (r, link) => (link.spanId = hex(r))],
+  4: [bytes_, (r, link) => addKeyValue(link.attributes, r.message())],
+};
+
+const statusFields: FieldReaders<{ code: number; message: string }> = {
+  2: [bytes_, (r, status) => (status.message = r.string())],
+  3: [WireType.varint, (r, status) => (status.code = r.smallVarint())],
+};
 
 /** KeyValue {1: key, 2: value AnyValue} into `target` (a repeated key keeps its last value). */
 function addKeyValue(target: Attributes, reader: ProtoReader): void {
-  let key = '';
-  let value: JsonValue = null;
-  while (!reader.done) {
-    const field = reader.tag();
-    if (field.number === 1) {
-      reader.expect(field, WireType.bytes);
-      key = reader.string();
-    } else if (field.number === 2) {
-      reader.expect(field, WireType.bytes);
-      value = decodeAnyValue(reader.message());
-    } else reader.skip(field.wireType);
-  }
+  const { key, value } = reader.readFields(keyValueFields, { key: '', value: null });
   target[key] = value;
 }
 
+const keyValueFields: FieldReaders<{ key: string; value: JsonValue }> = {
+  1: [bytes_, (r, kv) => (kv.key = r.string())],
+  2: [bytes_, (r, kv) => (kv.value = decodeAnyValue(r.message()))],
+};
+
 /** AnyValue's oneof: 1 string, 2 bool, 3 int64, 4 double, 5 array, 6 kvlist, 7 bytes. */
 function decodeAnyValue(reader: ProtoReader): JsonValue {
-  let value: JsonValue = null;
-  while (!reader.done) {
-    const field = reader.tag();
-    switch (field.number) {
-      case 1:
-        reader.expect(field, WireType.bytes);
-        value = reader.string();
-        break;
-      case 2:
-        reader.expect(field, WireType.varint);
-        value = reader.varint() !== 0n;
-        break;
-      case 3:
-        reader.expect(field, WireType.varint);
-        value = int64Json(BigInt.asIntN(64, reader.varint()));
-        break;
-      case 4:
-        reader.expect(field, WireType.fixed64);
-        value = reader.double();
-        break;
-      case 5: {
-        reader.expect(field, WireType.bytes);
-        const array: JsonValue[] = [];
-        const inner = reader.message();
-        while (!inner.done) {
-          const item = inner.tag();
-          if (item.number === 1) {
-            inner.expect(item, WireType.bytes);
-            array.push(decodeAnyValue(inner.message()));
-          } else inner.skip(item.wireType);
-        }
-        value = array;
-        break;
-      }
-      case 6: {
-        reader.expect(field, WireType.bytes);
-        const object: Attributes = {};
-        const inner = reader.message();
-        while (!inner.done) {
-          const item = inner.tag();
-          if (item.number === 1) {
-            inner.expect(item, WireType.bytes);
-            addKeyValue(object, inner.message());
-          } else inner.skip(item.wireType);
-        }
-        value = object;
-        break;
-      }
-      case 7:
-        reader.expect(field, WireType.bytes);
-        value = reader.bytes().toString('base64');
-        break;
-      default:
-        reader.skip(field.wireType);
-    }
-  }
-  return value;
+  return reader.readFields(anyValueFields, { value: null }).value;
 }
+
+const anyValueFields: FieldReaders<{ value: JsonValue }> = {
+  1: [bytes_, (r, any) => (any.value = r.string())],
+  2: [WireType.varint, (r, any) => (any.value = r.varint() !== 0n)],
+  3: [WireType.varint, (r, any) => (any.value = int64Json(BigInt.asIntN(64, r.varint())))],
+  4: [WireType.fixed64, (r, any) => (any.value = r.double())],
+  // ArrayValue {1: repeated AnyValue}.
+  5: [bytes_, (r, any) => (any.value = r.message().readFields(arrayValueFields, []))],
+  6: [bytes_, (r, any) => (any.value = r.message().readFields(keyValueListFields, {}))],
+  7: [bytes_, (r, any) => (any.value = r.bytes().toString('base64'))],
+};
+
+const arrayValueFields: FieldReaders<JsonValue[]> = { 1: [bytes_, (r, array) => array.push(decodeAnyValue(r.message()))] };
 
 /** An int64 as JSON: a number when exact, else its decimal string. */
 export function int64Json(value: bigint): number | string {
