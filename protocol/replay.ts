@@ -104,6 +104,23 @@ export const NodeDiff = z.object({
 });
 export type NodeDiff = z.infer<typeof NodeDiff>;
 
+/**
+ * One matched key in words for the text views of a diff (`runtrail diff`, VS Code's diff
+ * document): the node's kind and name, and what changed. Each view formats durations its own way.
+ */
+export function describeNodeDiff(node: NodeDiff, signedDuration: (ms: number) => string): { what: string; facts: string[] } {
+  const side = node.b ?? node.a;
+  const what = [side?.kind, side?.name].filter(Boolean).join(' ');
+  const facts: string[] = [];
+  if (node.statusChanged) facts.push(`status ${node.a?.status} → ${node.b?.status}`);
+  if (node.outputChanged) facts.push('output changed');
+  if (node.errorChanged) facts.push('error changed');
+  if (node.b?.replayed) facts.push('replayed');
+  if (node.b?.diverged) facts.push('diverged');
+  if (node.durationDeltaMs !== null && node.durationDeltaMs !== 0) facts.push(signedDuration(node.durationDeltaMs));
+  return { what, facts };
+}
+
 export const RunDiff = z.object({
   a: z.string(),
   b: z.string(),

@@ -5,6 +5,7 @@ import { renderedEvent } from './hosts/vscodeHost';
 import { expandTo, initialCollapsed } from './model/collapse';
 import { DeltaQueue } from './model/deltaQueue';
 import { type Layout, layoutGraph, type Orientation } from './model/layout';
+import { LayoutPacer } from './model/layoutPacer';
 import { type Decision, RunGraph } from './model/runGraph';
 import { GraphCanvas } from './render/graphCanvas';
 import { type CompareApp, type CompareHook, CompareMode, type DiffHook } from './ui/compareMode';
@@ -60,10 +61,16 @@ export class GraphApp {
   private orientation: Orientation = 'top-down';
   private readonly queue = new DeltaQueue();
   private flushFrame = 0;
-  private layoutDirty = false;
-  private lastLayoutAt = 0;
-  private layoutMs = 0;
-  private layoutTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly pacer = new LayoutPacer(
+    () => {
+      this.layout = layoutGraph(this.graph, this.collapsed, this.orientation);
+      this.hiddenCounts = this.graph.descendantCounts();
+    },
+    () => {
+      this.redraw();
+      if (this.autoFit) this.canvas.fit(true);
+    },
+  );
   private visibleCount = 0;
   private renderedSize = -1;
   private firstPaintMs: number | undefined;
@@ -133,6 +140,7 @@ export class GraphApp {
 
   dispose(): void {
     this.unsubscribe?.();
+    this.pacer.dispose();
     this.compare?.exit();
   }
 
@@ -177,7 +185,7 @@ export class GraphApp {
         return { position, length, playing };
       },
       get layoutMs() {
-        return app.layoutMs;
+        return app.pacer.costMs;
       },
       get firstPaintMs() {
         return app.firstPaintMs;
@@ -312,14 +320,7 @@ export class GraphApp {
   // ---- layout and drawing ----------------------------------------------------------------------
 
   private relayout(): void {
-    const started = performance.now();
-    this.layout = layoutGraph(this.graph, this.collapsed, this.orientation);
-    this.hiddenCounts = this.graph.descendantCounts();
-    this.layoutMs = performance.now() - started;
-    this.lastLayoutAt = performance.now();
-    this.layoutDirty = false;
-    this.redraw();
-    if (this.autoFit) this.canvas.fit(true);
+    this.pacer.now();
   }
 
   private userZoom(factor: number): void {
@@ -329,21 +330,6 @@ export class GraphApp {
 
   private stopAutoFit(): void {
     this.autoFit = false;
-  }
-
-  /** Layout now if it is cheap, otherwise after a pause proportional to its cost. */
-  private scheduleLayout(): void {
-    this.layoutDirty = true;
-    if (this.layoutTimer !== undefined) return;
-    const wait = Math.max(0, this.lastLayoutAt + this.layoutMs * 4 - performance.now());
-    if (wait <= 0) {
-      this.relayout();
-      return;
-    }
-    this.layoutTimer = setTimeout(() => {
-      this.layoutTimer = undefined;
-      if (this.layoutDirty) this.relayout();
-    }, wait);
   }
 
   private redraw(): void {
@@ -419,7 +405,7 @@ export class GraphApp {
     if (result.structural) this.timeline.rebuild(this.graph);
     this.searchBox.graphChanged();
     if (result.newDecisions.length > 0) this.fetchDecisions(result.newDecisions);
-    if (result.structural) this.scheduleLayout();
+    if (result.structural) this.pacer.schedule();
     else this.redraw();
     this.compare.changed();
   }
@@ -462,7 +448,7 @@ export class GraphApp {
     const before = this.graph.decisions.get(id);
     this.graph.setDecision(id, node.attributes, node.input);
     const after = this.graph.decisions.get(id);
-    if (after !== undefined && JSON.stringify(before) !== JSON.stringify(after)) this.scheduleLayout();
+    if (after !== undefined && JSON.stringify(before) !== JSON.stringify(after)) this.pacer.schedule();
   }
 
   private showBanner(text: string | undefined): void {
@@ -546,14 +532,8 @@ export class GraphApp {
       this.compare.selectPaired('b', id, reveal);
       return;
     }
-    if (expandTo(this.graph, this.collapsed, id)) this.relayout();
-    this.selected = id;
-    if (reveal) {
-      this.autoFit = false;
-      this.canvas.reveal(id);
-    }
+    this.selectOnly(id, reveal);
     this.inspect(node, this.graph.decisions.get(id), `${node.kind} ${node.name ?? node.id}, ${node.status}`);
-    this.saveState();
   }
 
   /** The inspector shows the node (of either run while comparing); the live region announces it. */

@@ -1,4 +1,4 @@
-import type { NodeDiff, RunDiff } from '../../protocol/replay';
+import { describeNodeDiff, type NodeDiff, type RunDiff } from '../../protocol/replay';
 import type { Run } from '../../protocol/runs';
 import { errorText, formatDuration } from '../views/format';
 
@@ -84,15 +84,7 @@ function runLine(id: string, run: Run | undefined): string {
 }
 
 function nodeLine(node: NodeDiff, first: boolean): string {
-  const side = node.b ?? node.a;
-  const what = [side?.kind, side?.name].filter(Boolean).join(' ');
-  const facts: string[] = [];
-  if (node.statusChanged) facts.push(`status ${node.a?.status} → ${node.b?.status}`);
-  if (node.outputChanged) facts.push('output changed');
-  if (node.errorChanged) facts.push('error changed');
-  if (node.b?.replayed) facts.push('replayed');
-  if (node.b?.diverged) facts.push('diverged');
-  if (node.durationDeltaMs !== null && node.durationDeltaMs !== 0) facts.push(signed(node.durationDeltaMs));
+  const { what, facts } = describeNodeDiff(node, signed);
   // The mark leads the line so the `diff` grammar colours added and removed nodes.
   return `${marks[node.change]}${first ? '▶' : ' '} ${node.key}  ${what}${facts.length > 0 ? `  (${facts.join(', ')})` : ''}`;
 }

@@ -1,4 +1,4 @@
-import type { NodeDiff, RunDiff } from '../../protocol/replay';
+import { describeNodeDiff, type NodeDiff, type RunDiff } from '../../protocol/replay';
 import { booleanOption, type CommandSpec } from './cliContext';
 import { CliError } from './cliError';
 import { SidecarHttpError } from './sidecarClient';
@@ -49,15 +49,7 @@ export function renderDiff(diff: RunDiff, c: Colors, all: boolean): string[] {
   lines.push(first === null ? c.green('the runs match') : c.yellow(`first divergence: ${first.key} (${first.change})`));
   for (const node of diff.nodes) {
     if (node.change === 'same' && !all) continue;
-    const side = node.b ?? node.a;
-    const what = [side?.kind, side?.name].filter(Boolean).join(' ');
-    const facts: string[] = [];
-    if (node.statusChanged) facts.push(`status ${node.a?.status} → ${node.b?.status}`);
-    if (node.outputChanged) facts.push('output changed');
-    if (node.errorChanged) facts.push('error changed');
-    if (node.b?.replayed) facts.push('replayed');
-    if (node.b?.diverged) facts.push('diverged');
-    if (node.durationDeltaMs !== null && node.durationDeltaMs !== 0) facts.push(signed(node.durationDeltaMs));
+    const { what, facts } = describeNodeDiff(node, signed);
     const paint = node.change === 'added' ? c.green : node.change === 'removed' ? c.red : node.change === 'changed' ? c.yellow : c.dim;
     const marker = first?.key === node.key ? '▶' : ' ';
     lines.push(paint(`${marker}${marks[node.change]} ${node.key}  ${what}${facts.length > 0 ? `  (${facts.join(', ')})` : ''}`));

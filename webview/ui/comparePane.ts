@@ -4,6 +4,7 @@ import type { Host, HostEvent } from '../host';
 import { expandTo, initialCollapsed } from '../model/collapse';
 import { DeltaQueue } from '../model/deltaQueue';
 import { type Layout, layoutGraph, type Orientation } from '../model/layout';
+import { LayoutPacer } from '../model/layoutPacer';
 import { RunGraph } from '../model/runGraph';
 import { GraphCanvas, type View } from '../render/graphCanvas';
 
@@ -39,9 +40,17 @@ export class ComparePane {
   private readonly label = document.createElement('div');
   private readonly queue = new DeltaQueue();
   private flushFrame = 0;
-  private layoutTimer: ReturnType<typeof setTimeout> | undefined;
-  private layoutMs = 0;
-  private lastLayoutAt = 0;
+  private readonly pacer = new LayoutPacer(
+    () => {
+      if (this.graph === undefined) return;
+      this.layout = layoutGraph(this.graph, this.collapsed, this.orientation);
+      this.hiddenCounts = this.graph.descendantCounts();
+    },
+    () => {
+      this.redraw();
+      if (this.autoFit) this.canvas.fit(true);
+    },
+  );
   private autoFit = true;
   private unsubscribe: (() => void) | undefined;
   private disposed = false;
@@ -100,7 +109,7 @@ export class ComparePane {
     this.disposed = true;
     this.unsubscribe?.();
     if (this.flushFrame !== 0) cancelAnimationFrame(this.flushFrame);
-    if (this.layoutTimer !== undefined) clearTimeout(this.layoutTimer);
+    this.pacer.dispose();
     this.element.remove();
   }
 
@@ -170,27 +179,7 @@ export class ComparePane {
   }
 
   private relayout(): void {
-    if (this.graph === undefined) return;
-    const started = performance.now();
-    this.layout = layoutGraph(this.graph, this.collapsed, this.orientation);
-    this.hiddenCounts = this.graph.descendantCounts();
-    this.layoutMs = performance.now() - started;
-    this.lastLayoutAt = performance.now();
-    this.redraw();
-    if (this.autoFit) this.canvas.fit(true);
-  }
-
-  private scheduleLayout(): void {
-    if (this.layoutTimer !== undefined) return;
-    const wait = Math.max(0, this.lastLayoutAt + this.layoutMs * 4 - performance.now());
-    if (wait <= 0) {
-      this.relayout();
-      return;
-    }
-    this.layoutTimer = setTimeout(() => {
-      this.layoutTimer = undefined;
-      if (!this.disposed) this.relayout();
-    }, wait);
+    if (this.graph !== undefined && !this.disposed) this.pacer.now();
   }
 
   private redraw(): void {
@@ -238,7 +227,7 @@ export class ComparePane {
     if (result.added + result.changed === 0) return;
     this.renderLabel();
     if (result.newDecisions.length > 0) this.fetchDecisions(result.newDecisions);
-    if (result.structural) this.scheduleLayout();
+    if (result.structural) this.pacer.schedule();
     else this.redraw();
     this.events.changed();
   }
@@ -269,7 +258,7 @@ export class ComparePane {
         try {
           const node = await this.host.openNode(id);
           this.graph?.setDecision(id, node.attributes, node.input);
-          this.scheduleLayout();
+          this.pacer.schedule();
         } catch {
           // Options stay undrawn; the inspector shows the error when someone selects the node.
         }
