@@ -257,38 +257,69 @@ export function* deriveEdges(
 }
 
 /**
+ * Takes a bundle's lines in order and assembles the parsed bundle: each line checked as it comes
+ * (`parseBundleLine`), then the whole (ids, cycles, edges) at `finish`. Both readers use it: the
+ * extension over a file's text (`parseBundle`), the sidecar's import over a request stream.
+ */
+export class BundleReader {
+  private header: ParsedBundle['header'] | undefined;
+  private run: ParsedBundle['run'] | undefined;
+  private readonly nodes: ParsedBundleNode[] = [];
+  private readonly edges: BundleEdge[] = [];
+  private seen: Parameters<typeof parseBundleLine>[2] = 'start';
+  private lines = 0;
+  private firstEdgeLine = 0;
+
+  /** The next line (without its newline); returns the node it held, if any. */
+  add(raw: string): ParsedBundleNode | undefined {
+    const lineNumber = ++this.lines;
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (text.trim() === '') throw new BundleParseError(`line ${lineNumber}: empty line (a bundle has one JSON value per line)`, lineNumber);
+    const parsed = parseBundleLine(text, lineNumber, this.seen);
+    if (parsed.kind === 'header') {
+      this.header = parsed.header;
+      this.seen = 'header';
+    } else if (parsed.kind === 'run') {
+      this.run = parsed.run;
+      this.seen = 'run';
+    } else if (parsed.kind === 'node') {
+      this.nodes.push(parsed.node);
+      this.seen = 'nodes';
+      return parsed.node;
+    } else {
+      if (this.firstEdgeLine === 0) this.firstEdgeLine = lineNumber;
+      this.edges.push(parsed.edge);
+      this.seen = 'edges';
+    }
+    return undefined;
+  }
+
+  /** The line number of the last line added. */
+  get lineNumber(): number {
+    return this.lines;
+  }
+
+  /** After the last line: checks the whole (ids unique, no cycle, edges implied by the nodes). */
+  finish(): ParsedBundle {
+    const { header, run, nodes, edges } = this;
+    if (header === undefined) throw new BundleParseError('the bundle is empty: it starts with its header line', 0);
+    if (run === undefined) throw new BundleParseError(`line ${this.lines + 1}: the run line is missing`, this.lines + 1, 'type');
+    checkNodes(nodes, 3);
+    checkEdges(run, nodes, edges, this.firstEdgeLine);
+    return { header, run, nodes, edges };
+  }
+}
+
+/**
  * Reads a whole bundle text (the extension opens files with it). Every line is checked; edges that
  * contradict the nodes are rejected like the importer rejects them.
  */
 export function parseBundle(text: string): ParsedBundle {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  let header: ParsedBundle['header'] | undefined;
-  let run: ParsedBundle['run'] | undefined;
-  const nodes: ParsedBundleNode[] = [];
-  const edges: BundleEdge[] = [];
-  let seen: Parameters<typeof parseBundleLine>[2] = 'start';
-  lines.forEach((raw, index) => {
-    const parsed = parseBundleLine(raw.replace(/\r$/, ''), index + 1, seen);
-    if (parsed.kind === 'header') {
-      header = parsed.header;
-      seen = 'header';
-    } else if (parsed.kind === 'run') {
-      run = parsed.run;
-      seen = 'run';
-    } else if (parsed.kind === 'node') {
-      nodes.push(parsed.node);
-      seen = 'nodes';
-    } else {
-      edges.push(parsed.edge);
-      seen = 'edges';
-    }
-  });
-  if (header === undefined) throw new BundleParseError('the file is empty: a bundle starts with its header line', 0);
-  if (run === undefined) throw new BundleParseError(`line ${lines.length + 1}: the run line is missing`, lines.length + 1);
-  checkNodes(nodes, 3);
-  checkEdges(run, nodes, edges, 3 + nodes.length);
-  return { header, run, nodes, edges };
+  const reader = new BundleReader();
+  for (const line of lines) reader.add(line);
+  return reader.finish();
 }
 
 /** Unique ids, no node its own ancestor. `firstLine` is the line of nodes[0]. */

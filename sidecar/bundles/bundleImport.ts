@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import {
-  BundleParseError,
-  checkEdges,
-  checkNodes,
-  type ImportResponse,
-  type ParsedBundle,
-  type ParsedBundleNode,
-  parseBundleLine,
-} from '../../protocol/bundle';
+import { BundleParseError, BundleReader, type ImportResponse, type ParsedBundle, type ParsedBundleNode } from '../../protocol/bundle';
 import { Id } from '../../protocol/runs';
 import { DomainError } from '../errors';
 import type { IngestQueue } from '../ingest/ingestQueue';
@@ -69,40 +61,13 @@ export async function* readLines(
  * for a payload over the limit) naming the line and the field.
  */
 export async function readBundle(lines: AsyncIterable<string>, maxFieldBytes: number): Promise<ParsedBundle> {
-  let header: ParsedBundle['header'] | undefined;
-  let run: ParsedBundle['run'] | undefined;
-  const nodes: ParsedBundleNode[] = [];
-  const edges: ParsedBundle['edges'] = [];
-  let seen: Parameters<typeof parseBundleLine>[2] = 'start';
-  let lineNumber = 0;
-  let firstEdgeLine = 0;
+  const reader = new BundleReader();
   try {
-    for await (const raw of lines) {
-      lineNumber++;
-      const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (text.trim() === '')
-        throw new BundleParseError(`line ${lineNumber}: empty line (a bundle has one JSON value per line)`, lineNumber);
-      const parsed = parseBundleLine(text, lineNumber, seen);
-      if (parsed.kind === 'header') {
-        header = parsed.header;
-        seen = 'header';
-      } else if (parsed.kind === 'run') {
-        run = parsed.run;
-        seen = 'run';
-      } else if (parsed.kind === 'node') {
-        checkPayloadSizes(parsed.node, lineNumber, maxFieldBytes);
-        nodes.push(parsed.node);
-        seen = 'nodes';
-      } else {
-        if (firstEdgeLine === 0) firstEdgeLine = lineNumber;
-        edges.push(parsed.edge);
-        seen = 'edges';
-      }
+    for await (const line of lines) {
+      const node = reader.add(line);
+      if (node !== undefined) checkPayloadSizes(node, reader.lineNumber, maxFieldBytes);
     }
-    if (header === undefined) throw new BundleParseError('The bundle is empty: it starts with its header line.', 0);
-    if (run === undefined) throw new BundleParseError(`line ${lineNumber + 1}: the run line is missing`, lineNumber + 1, 'type');
-    checkNodes(nodes, 3);
-    checkEdges(run, nodes, edges, firstEdgeLine);
+    return reader.finish();
   } catch (error) {
     if (error instanceof BundleParseError) {
       throw new DomainError('invalid', `Invalid bundle: ${error.message}. Nothing was imported.`, {
@@ -112,7 +77,6 @@ export async function readBundle(lines: AsyncIterable<string>, maxFieldBytes: nu
     }
     throw error;
   }
-  return { header, run, nodes, edges };
 }
 
 function checkPayloadSizes(node: ParsedBundleNode, line: number, maxFieldBytes: number): void {
