@@ -22,7 +22,7 @@ export async function compareSideBySide(
   const twoIds = typeof first === 'string' && typeof second === 'string';
   let a = twoIds ? runIdOf(first) : typeof first === 'string' ? runIdOf(first) : undefined;
   let b = twoIds ? runIdOf(second) : typeof first === 'string' ? undefined : runIdOf(first);
-  b ??= selectedRunId(services) ?? (await pickRun(services));
+  b ??= services.runsView.selectedRunId() ?? (await pickRun(services));
   if (!b) return undefined;
   if (a === undefined) {
     a = await pickBase(services, b);
@@ -67,9 +67,4 @@ async function pickBase(services: FeatureServices, b: string): Promise<string | 
     },
   );
   return picked?.id;
-}
-
-function selectedRunId(services: FeatureServices): string | undefined {
-  const [selected] = services.runsView.selection;
-  return selected && (selected.type === 'run' || selected.type === 'node') ? selected.runId : undefined;
 }

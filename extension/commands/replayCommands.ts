@@ -41,7 +41,7 @@ export function registerReplayCommands(services: FeatureServices): vscode.Dispos
       guarded(
         () => 'Could not replay run',
         async (arg?: unknown) => {
-          const runId = runIdOf(arg) ?? selectedRunId(services) ?? (await pickRun(services));
+          const runId = runIdOf(arg) ?? services.runsView.selectedRunId() ?? (await pickRun(services));
           return runId ? replay(services, runId, {}, `Replaying run ${shortId(runId)}`) : undefined;
         },
       ),
@@ -110,7 +110,7 @@ async function showFamily(
   arg: unknown,
   open: string | undefined,
 ): Promise<{ family: RunFamily; opened: string | undefined } | undefined> {
-  const runId = runIdOf(arg) ?? selectedRunId(services) ?? (await pickRun(services));
+  const runId = runIdOf(arg) ?? services.runsView.selectedRunId() ?? (await pickRun(services));
   if (!runId) return undefined;
   const api = await readyApi(services.sidecar);
   const family = await api.family(runId);
@@ -149,7 +149,7 @@ async function showFamily(
  * `branch` skips the pick. Resolves to what `runtrail.runs.compare` opened.
  */
 async function compareWithBranch(services: FeatureServices, arg: unknown, branch: string | undefined): Promise<unknown> {
-  const runId = runIdOf(arg) ?? selectedRunId(services) ?? (await pickRun(services));
+  const runId = runIdOf(arg) ?? services.runsView.selectedRunId() ?? (await pickRun(services));
   if (!runId) return undefined;
   const api = await readyApi(services.sidecar);
   const run = services.runsView.run(runId) ?? (await api.getRun(runId));
@@ -295,7 +295,7 @@ async function chooseOption(services: FeatureServices, arg: unknown, label: stri
 }
 
 async function compare(services: FeatureServices, arg: unknown, other: unknown): Promise<vscode.TextDocument | undefined> {
-  const firstId = runIdOf(arg) ?? selectedRunId(services) ?? (await pickRun(services));
+  const firstId = runIdOf(arg) ?? services.runsView.selectedRunId() ?? (await pickRun(services));
   if (!firstId) return undefined;
   let a = firstId;
   let b = runIdOf(other);
@@ -337,9 +337,4 @@ async function nodeRef(services: FeatureServices, arg: unknown): Promise<Require
   }
   const runId = ref.runId ?? (await (await readyApi(services.sidecar)).node(ref.nodeId)).runId;
   return { nodeId: ref.nodeId, runId };
-}
-
-function selectedRunId(services: FeatureServices): string | undefined {
-  const [selected] = services.runsView.selection;
-  return selected && (selected.type === 'run' || selected.type === 'node') ? selected.runId : undefined;
 }

@@ -17,7 +17,7 @@ export function registerRunCommands(services: FeatureServices): vscode.Disposabl
   const { sidecar, output, runsView } = services;
 
   const withRun = (action: string, fn: (runId: string) => Promise<unknown>) => async (arg?: unknown) => {
-    const runId = runIdOf(arg) ?? selectedRunId(services) ?? (await pickRun(services));
+    const runId = runIdOf(arg) ?? services.runsView.selectedRunId() ?? (await pickRun(services));
     if (!runId) return undefined;
     try {
       return await fn(runId);
@@ -90,11 +90,6 @@ export function registerRunCommands(services: FeatureServices): vscode.Disposabl
     vscode.commands.registerCommand('runtrail.runs.groupByWorkflow', () => runsView.setGroupBy('workflow')),
     vscode.commands.registerCommand('runtrail.runs.groupByBranch', () => runsView.setGroupBy('branch')),
   ];
-}
-
-function selectedRunId(services: FeatureServices): string | undefined {
-  const [selected] = services.runsView.selection;
-  return selected && (selected.type === 'run' || selected.type === 'node') ? selected.runId : undefined;
 }
 
 /** A quick pick of the newest runs, for palette use with nothing selected. */

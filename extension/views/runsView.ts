@@ -164,6 +164,11 @@ export class RunsView implements vscode.TreeDataProvider<RunsElement>, vscode.Di
   get selection(): readonly RunsElement[] {
     return this.treeView.selection;
   }
+  /** The run of the selected run or node item, for commands invoked without one. */
+  selectedRunId(): string | undefined {
+    const [selected] = this.selection;
+    return selected && (selected.type === 'run' || selected.type === 'node') ? selected.runId : undefined;
+  }
 
   // ---- TreeDataProvider ------------------------------------------------------------------------
 
