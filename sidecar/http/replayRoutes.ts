@@ -56,7 +56,8 @@ export function replayRoutes({ store, runner, limits }: ReplayRouteDeps): Operat
     const overridden = request.overrides !== undefined && Object.keys(request.overrides).length > 0;
     const keyed = overridden ? await store.listKeyedNodes(run.id) : [];
     const plan = planReplay(run, { untilNode, overrides: request.overrides }, keyed);
-    if (!request.allowUndeclaredCommand && !runner.isDeclared(run.workflow, plan.argv, plan.cwd)) {
+    const declared = runner.replayLaunch(run.workflow, plan.argv, plan.cwd);
+    if (!declared.declared && !request.allowUndeclaredCommand) {
       const details: UndeclaredCommandDetails = { reason: 'undeclared_command', command: plan.argv, cwd: plan.cwd };
       throw new DomainError(
         'forbidden',
@@ -68,8 +69,8 @@ export function replayRoutes({ store, runner, limits }: ReplayRouteDeps): Operat
       workflow: run.workflow,
       argv: plan.argv,
       cwd: plan.cwd,
-      // The workflow's declared env first; the replay variables always win.
-      env: { ...runner.replayEnv(run.workflow, run.cwd), ...plan.env },
+      // The workflow's declared env first (none for an undeclared command); the replay variables win.
+      env: { ...declared.env, ...plan.env },
       replayOf: run.id,
       forkedFromNode: plan.forkedFromNode,
     });

@@ -132,25 +132,25 @@ export class WorkflowRunner {
   }
 
   /**
-   * The declared env of a workflow for a replay of one of its runs (workflowConfig.replayEnv).
-   * A runtrail.json that cannot be read now does not stop the replay: it runs with the recorded
-   * argv and cwd alone, as for a run started outside the runner.
+   * What runtrail.json says about replaying a run's argv in its cwd (read once): whether workflow
+   * `name` declares exactly that launch (workflowConfig.isDeclaredLaunch), and if so the env it
+   * gets again (workflowConfig.replayEnv). An undeclared launch gets no declared env: a run that
+   * only carries a workflow's name must not receive that workflow's variables (they may be
+   * secrets). A runtrail.json that cannot be read now declares nothing.
    */
-  replayEnv(workflow: string, cwd: string | null): Record<string, string> {
+  replayLaunch(
+    workflow: string,
+    argv: readonly string[],
+    cwd: string,
+  ): { readonly declared: boolean; readonly env: Record<string, string> } {
+    let config: ReturnType<typeof readWorkflowConfig>;
     try {
-      return replayEnv(readWorkflowConfig(this.deps.workspace), workflow, cwd);
+      config = readWorkflowConfig(this.deps.workspace);
     } catch {
-      return {};
+      return { declared: false, env: {} };
     }
-  }
-
-  /** Whether runtrail.json declares workflow `name` with this argv and cwd (workflowConfig.isDeclaredLaunch); an unreadable file declares nothing. */
-  isDeclared(workflow: string, argv: readonly string[], cwd: string): boolean {
-    try {
-      return isDeclaredLaunch(readWorkflowConfig(this.deps.workspace), workflow, argv, cwd);
-    } catch {
-      return false;
-    }
+    const declared = isDeclaredLaunch(config, workflow, argv, cwd);
+    return { declared, env: declared ? replayEnv(config, workflow, cwd) : {} };
   }
 
   /** POST /api/workflows/:name/runs. */

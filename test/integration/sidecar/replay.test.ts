@@ -278,6 +278,15 @@ for (const kind of storeKinds) {
           cwd: runner.workspace,
         });
         await expectError(await replay(disguised.id), 403, 'forbidden', /is not workflow "envy"/);
+        // Allowed, it still gets none of envy's declared variables: only its name is envy's.
+        const borrowed = await createRun({
+          id: fresh('borrowed'),
+          workflow: 'envy',
+          command: [...scripted('env', 'mode=borrowed').command],
+          cwd: runner.workspace,
+        });
+        const run2 = await replayed(borrowed.id, { allowUndeclaredCommand: true });
+        assert.equal((await handover(run2.id)).env.FROM_CONFIG_MODEL, undefined);
       });
 
       it('answers 404 for an unknown run and 400 for bad nodes, decisions, labels and bodies', async () => {
